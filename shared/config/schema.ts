@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import { compileFilenameFilter } from '../routing/filenameFilter';
+import { normalizeGroup } from '../routing/scenarios';
+import { unsafeSegmentReason } from '../routing/safeName';
+import { ALWAYS, parseSchedule } from '../schedule/ezgedSchedule';
+
+/** Seconds a file must stay unchanged before it is taken (EzGED's "temporisation"). */
+export const DEFAULT_DELAY_SECONDS = 30;
+/** Items one launcher takes in one run at most; the rest wait for the next run. */
+export const DEFAULT_MAX_ITEMS_PER_RUN = 500;
+/** Time zone the schedule rows are read in (EzGED admins think in local time). */
+export const DEFAULT_TIMEZONE = 'Europe/Paris';
+/** Delivery attempts before a document is dead-lettered. */
+export const DEFAULT_MAX_ATTEMPTS = 8;
+export const DEFAULT_EZGED_TIMEOUT_SECONDS = 120;
+/** EzGED's factory upload token (server setting `upload_token`). */
+export const FACTORY_UPLOAD_TOKEN = 'c3e335143464469a1ca542c21147f913';
+
+const PROTOCOLS = ['folder', 'imap', 'pop3', 'o365', 'adullact'] as const;
+const DEFAULT_TLS_PORTS = new Set([993, 995]);
+
+const safeSegment = (what: string) =>
+  z.string().superRefine((v, ctx) => {
+    const why = unsafeSegmentReason(v);
+    if (why) ctx.addIssue({ code: 'custom', message: `${what} ${why}` });
+  });
+
+const scenarioSchema = z.strictObject({
+  group: z.string().min(1).optional(),
+  job: z.union([z.string(), z.number()]).transform(String).optional(),
+  waitdir: safeSegment('waitdir'),
+  description: z.string().optional(),
+});
+
+const scenariosSchema = z
+  .array(scenarioSchema)
+  .min(1, 'at least one scenario is needed (a row without group is the default)')
+  .superRefine((rows, ctx) => {
+    const seen = new Map<string, number>();
+    let defaults = 0;
+    rows.forEach((s, i) => {
+      if (s.group === undefined) {
+        if (++defaults > 1) ctx.addIssue({ code: 'custom', path: [i], message: 'more than one default scenario (row without group)' });
+        return;
+      }
+      const g = normalizeGroup(s.group);
+      const first = seen.get(g);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'group'], message: `group "${s.group}" is already used by scenarios[${first}]` });
+      else seen.set(g, i);
+    });
+  });
+
+const scheduleSchema = z
+  .array(z.string())
+  .min(1)
+  .default([ALWAYS])
+  .superRefine((rows, ctx) => {
+    rows.forEach((row, i) => {
+      try {
+        parseSchedule([row]);
+      } catch (err) {
+        const field = (err as { field?: string }).field;
+        ctx.addIssue({ code: 'custom', path: [i], message: `${field ? field + ' ' : ''}${(err as Error).message} in "${row}"` });
+      }
+    });
+  });
+
+const filterSchema = z.string().superRefine((v, ctx) => {
+  try {
+    compileFilenameFilter(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+const tlsSchema = z.strictObject({
+  /** Verify the server certificate (default). false only for a test server you trust. */
+  rejectUnauthorized: z.boolean().default(true),
+  /** PEM of a private CA to trust, or a path to it. */
+  ca: z.string().optional(),
+  servername: z.string().optional(),
+});
+
+const common = {
+  id: z.union([z.string().trim().min(1), z.number().int()], { error: 'required: a non-empty text or a whole number' }).transform(String),
+  description: z.string().default(''),
+  enabled: z.boolean().default(true),
+  delaySeconds: z.number().int().min(0).max(86_400).default(DEFAULT_DELAY_SECONDS),
+  filenameFilter: filterSchema.optional(),
+  scenarios: scenariosSchema,
+  schedule: scheduleSchema,
+  maxItemsPerRun: z.number().int().min(1).max(100_000).default(DEFAULT_MAX_ITEMS_PER_RUN),
+};
+
+const mailServer = {
+  server: z.string().min(1),
+  port: z.number().int().min(1).max(65_535).optional(),
+  user: z.string().min(1),
+  password: z.string().min(1).optional(),
+  /** tls = implicit TLS, starttls = upgrade, none = clear text (needs allowInsecure). */
+  security: z.enum(['tls', 'starttls', 'none']).optional(),
+  allowInsecure: z.boolean().default(false),
+  tls: tlsSchema.default({ rejectUnauthorized: true }),
+  timeoutSeconds: z.number().int().min(1).max(3_600).default(60),
+};
+
+const mailDocuments = {
+  includeInline: z.boolean().default(false),
+  withoutAttachments: z.enum(['skip', 'eml', 'body']).default('skip'),
+  wholeMessage: z.boolean().default(false),
+  unpackAttachedMessages: z.boolean().default(false),
+};
+
+const moveOr = (...words: string[]) =>
+  z.string().regex(new RegExp(`^(${words.join('|')}|move:.+)$`), `must be ${words.map((w) => `"${w}"`).join(', ')} or "move:<folder>"`);
+
+const folderSchema = z.strictObject({
+  ...common,
+  protocol: z.literal('folder'),
+  source: z.string().min(1, 'the folder to scan is required'),
+  afterSuccess: moveOr('delete').default('delete'),
+  recursive: z.boolean().default(false),
+  includeHidden: z.boolean().default(false),
+  includeTemporary: z.boolean().default(false),
+  /** Where files that cannot be taken are moved, with a `.error.txt` beside them. */
+  failedFolder: z.string().min(1).optional(),
+});
+
+const imapSchema = z.strictObject({
+  ...common,
+  ...mailServer,
+  ...mailDocuments,
+  protocol: z.literal('imap'),
+  source: z.string().min(1).default('INBOX'),
+  afterSuccess: z
+    .string()
+    .regex(/^(seen|delete|flag|move:.+)$/, 'must be "seen", "delete", "flag" or "move:<folder>"')
+    .default('seen'),
+  failedFolder: z.string().min(1).optional(),
+  auth: z
+    .strictObject({ type: z.literal('oauth2'), accessToken: z.string().min(1).optional(), provider: z.string().optional() })
+    .optional(),
+});
+
+const pop3Schema = z.strictObject({
+  ...common,
+  ...mailServer,
+  ...mailDocuments,
+  protocol: z.literal('pop3'),
+  source: z.undefined({ error: 'POP3 has a single mailbox per account: remove "source" (folders exist only with IMAP)' }).optional(),
+  afterSuccess: z.enum(['delete', 'keep']).default('delete'),
+});
+
+const o365Schema = z.strictObject({
+  ...common,
+  ...mailDocuments,
+  protocol: z.literal('o365'),
+  source: z.string().min(1).default('inbox'),
+  tenantId: z.string().min(1),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1).optional(),
+  certificate: z.strictObject({ thumbprint: z.string().min(1), privateKey: z.string().min(1) }).optional(),
+  authorityHost: z.url().optional(),
+  graphEndpoint: z.url().optional(),
+  afterSuccess: moveOr('read', 'delete').default('read'),
+});
+
+const adullactSchema = z.strictObject({
+  ...common,
+  protocol: z.literal('adullact'),
+  source: z.string().min(1),
+  afterSuccess: moveOr('delete').default('delete'),
+  endMarker: z.string().min(1).default('fichier_termine.txt'),
+  quarantineFolder: z.string().min(1).optional(),
+});
+
+export const launcherSchema = z
+  .discriminatedUnion('protocol', [folderSchema, imapSchema, pop3Schema, o365Schema, adullactSchema], {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? `protocol must be one of ${PROTOCOLS.join(', ')}` : undefined,
+  })
+  .superRefine((l, ctx) => {
+    if ('security' in l && l.security === 'none' && !l.allowInsecure) {
+      ctx.addIssue({ code: 'custom', path: ['security'], message: '"none" sends the password in clear: set "allowInsecure": true to accept it' });
+    }
+  })
+  .transform((l) => {
+    if (!('server' in l)) return l;
+    const port = l.port ?? defaultPort(l.protocol, l.security);
+    const security = l.security ?? (DEFAULT_TLS_PORTS.has(port) ? 'tls' : 'starttls');
+    return { ...l, port, security };
+  });
+
+function defaultPort(protocol: 'imap' | 'pop3', security: string | undefined): number {
+  const tls = security === undefined || security === 'tls';
+  if (protocol === 'imap') return tls ? 993 : 143;
+  return tls ? 995 : 110;
+}
+
+export const ezgedSchema = z
+  .strictObject({
+    /** Delivery by writing into the wait folders of a share / mount / local disk. */
+    dropFolder: z.string().min(1).optional(),
+    /** Create a missing `<dropFolder>/<waitdir>` instead of failing (demo and tests). */
+    createWaitdirs: z.boolean().default(false),
+    /** Delivery through EzGED's web API (`pupload.php`). */
+    url: z.url().optional(),
+    login: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    domain: z.string().default(''),
+    uploadToken: z.string().min(1).default(FACTORY_UPLOAD_TOKEN),
+    timeoutSeconds: z.number().int().min(1).max(3_600).default(DEFAULT_EZGED_TIMEOUT_SECONDS),
+    maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+    allowInsecureHttp: z.boolean().default(false),
+    tls: tlsSchema.default({ rejectUnauthorized: true }),
+  })
+  .superRefine((e, ctx) => {
+    if (!e.dropFolder === !e.url) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of "url" (EzGED web API) or "dropFolder" (wait folders on a share)' });
+    }
+    if (e.url) {
+      if (!e.login) ctx.addIssue({ code: 'custom', path: ['login'], message: 'required with "url"' });
+      if (!e.password) ctx.addIssue({ code: 'custom', path: ['password'], message: 'required with "url"' });
+      if (e.url.startsWith('http://') && !e.allowInsecureHttp) {
+        ctx.addIssue({ code: 'custom', path: ['url'], message: 'http:// sends the password hash in clear: use https:// or set "allowInsecureHttp": true' });
+      }
+    }
+  });
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  timezone: z.string().default(DEFAULT_TIMEZONE),
+  ezged: ezgedSchema,
+  launchers: z.array(launcherSchema),
+});
+
+export type ColdConfig = z.output<typeof configSchema>;
+export type EzgedTarget = ColdConfig['ezged'];
+export type LauncherDefinition = ColdConfig['launchers'][number];
+export type Protocol = LauncherDefinition['protocol'];
+export type LauncherOf<P extends Protocol> = Extract<LauncherDefinition, { protocol: P }>;
+export const ALL_PROTOCOLS: readonly Protocol[] = PROTOCOLS;
