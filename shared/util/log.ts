@@ -50,3 +50,20 @@ export function jsonLineSink(write: (line: string) => void = (l) => process.stdo
 }
 
 export const silentLogger: Logger = createLogger(() => undefined);
+
+/** Anything with the four level methods: the Functions InvocationContext, console. */
+export interface LevelMethods {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/**
+ * Sends each line to `target` as its message followed by the fields as JSON, the form
+ * Application Insights keeps whole in a trace's message and that KQL parses with
+ * `parse_json(extract('\\{.*\\}', 0, message))`.
+ */
+export function methodsSink(target: LevelMethods): LogSink {
+  return (level, msg, fields) => target[level](Object.keys(fields).length ? `${msg} ${JSON.stringify(fields)}` : msg);
+}

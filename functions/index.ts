@@ -1,0 +1,3 @@
+// Entry point of the bundle: importing each function file registers it with the host.
+import './folderLauncher';
+import './coldSender';

@@ -1,0 +1,97 @@
+import { DeliveryError, describeError } from '../errors';
+import { deliveredName } from '../routing/safeName';
+import type { BlobStore } from '../staging/blobStore';
+import { decodeMetadata, encodeMetadata } from '../staging/metadata';
+import { isNotFound } from '../staging/putIfAbsent';
+import type { Logger } from '../util/log';
+import { redact } from '../util/secrets';
+import type { DeliveryTarget } from './target';
+
+export type DeliveryOutcome =
+  | { status: 'delivered'; location: string; name: string }
+  | { status: 'already-delivered' }
+  | { status: 'gone' }
+  | { status: 'deferred'; until: string }
+  | { status: 'retry'; attempts: number; error: string }
+  | { status: 'dead-lettered'; error: string };
+
+export interface DeliverOptions {
+  maxAttempts: number;
+  /** Skip a document whose next attempt is not due yet (the CLI's loops; not the blob trigger). */
+  respectBackoff?: boolean;
+  now?: () => Date;
+}
+
+/** Wait before the second attempt; doubles each time, up to MAX_BACKOFF_MS, with ±20 % jitter. */
+export const FIRST_BACKOFF_MS = 5_000;
+export const MAX_BACKOFF_MS = 15 * 60_000;
+
+export function backoffMs(attempts: number, random = Math.random): number {
+  const base = Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Delivers one staged document, then moves it to `archive` (with where it went and when)
+ * or, after `maxAttempts` or a permanent error, to `failed` (with the reason). The blob
+ * trigger and the CLI both call this. A transient failure below the limit is recorded on
+ * the staged blob and reported as `retry`: the caller decides when to try again.
+ */
+export async function deliverStaged(
+  store: BlobStore,
+  target: DeliveryTarget,
+  blobName: string,
+  logger: Logger,
+  opts: DeliverOptions,
+): Promise<DeliveryOutcome> {
+  const now = opts.now ?? (() => new Date());
+  const blob = store.container('staging').getBlobClient(blobName);
+  let props;
+  try {
+    props = await blob.getProperties();
+  } catch (err) {
+    if (isNotFound(err)) return { status: 'gone' };
+    throw err;
+  }
+  const meta = decodeMetadata(props.metadata);
+  const log = logger.child({ launcherId: meta.launcherId, blob: blobName, waitdir: meta.waitdir });
+  if (opts.respectBackoff && meta.nextAttemptAt && Date.parse(meta.nextAttemptAt) > now().getTime()) {
+    return { status: 'deferred', until: meta.nextAttemptAt };
+  }
+
+  // A crash after the archive copy and before the staging delete: finish the move.
+  if (await store.exists('archive', blobName)) {
+    await blob.deleteIfExists();
+    log.info('already delivered; staging copy removed');
+    return { status: 'already-delivered' };
+  }
+
+  const name = deliveredName(meta.fileName, blobName);
+  try {
+    const download = await blob.download(0, undefined, { conditions: { ifMatch: props.etag } });
+    const { location } = await target.deliver({
+      name,
+      waitdir: meta.waitdir,
+      body: download.readableStreamBody as NodeJS.ReadableStream as import('node:stream').Readable,
+      size: meta.size,
+      sha256: meta.sha256,
+    });
+    await store.move('staging', 'archive', blobName, encodeMetadata({ ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location }));
+    log.info(`delivered "${meta.fileName}" as ${name} into ${meta.waitdir}`, { fileName: meta.fileName, deliveredAs: name, size: meta.size });
+    return { status: 'delivered', location, name };
+  } catch (err) {
+    const error = redact(describeError(err));
+    const transient = !(err instanceof DeliveryError) || err.transient;
+    const attempts = meta.attempts + 1;
+    if (transient && attempts < opts.maxAttempts) {
+      const nextAttemptAt = new Date(now().getTime() + backoffMs(attempts)).toISOString();
+      await blob.setMetadata(encodeMetadata({ ...meta, attempts, lastError: error, nextAttemptAt }), { conditions: { ifMatch: props.etag } }).catch(() => undefined);
+      log.warn(`delivery of "${meta.fileName}" failed (attempt ${attempts} of ${opts.maxAttempts}), will retry: ${error}`, { attempts });
+      return { status: 'retry', attempts, error };
+    }
+    const reason = transient ? `gave up after ${attempts} attempts: ${error}` : error;
+    await store.move('staging', 'failed', blobName, encodeMetadata({ ...meta, attempts, lastError: error, reason, failedAt: now().toISOString() }));
+    log.error(`could not deliver "${meta.fileName}": moved to the failed container (${reason})`, { attempts, reason });
+    return { status: 'dead-lettered', error: reason };
+  }
+}

@@ -1,0 +1,25 @@
+import type { Protocol } from '../config/schema';
+import type { Settings } from '../config/settings';
+import { runLauncher } from '../launch/runLauncher';
+import type { LaunchReport } from '../launch/report';
+import { settleWhenStaged } from '../launch/settlement';
+import type { Logger } from '../util/log';
+import { loadDefinitions } from './loadDefinitions';
+import { storeFromSettings } from './storeFromSettings';
+
+/**
+ * The body of a launcher type's timer function: every enabled launcher of that protocol
+ * whose schedule is due runs once; documents are staged and the blob trigger delivers
+ * them. Launchers run one after the other so one slow source cannot starve the others
+ * of connections; each one's failure is its own.
+ */
+export async function runProtocol(protocol: Protocol, settings: Settings, logger: Logger, now?: () => Date): Promise<LaunchReport[]> {
+  const store = storeFromSettings(settings);
+  await store.ensureContainers();
+  const config = await loadDefinitions(settings, store);
+  const reports: LaunchReport[] = [];
+  for (const launcher of config.launchers.filter((l) => l.protocol === protocol)) {
+    reports.push(await runLauncher(launcher, { store, settlement: settleWhenStaged(store), logger, timezone: config.timezone, now }));
+  }
+  return reports;
+}
