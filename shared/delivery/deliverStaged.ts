@@ -1,7 +1,7 @@
 import { DeliveryError, describeError } from '../errors';
 import { deliveredName } from '../routing/safeName';
 import type { BlobStore } from '../staging/blobStore';
-import { decodeMetadata, encodeMetadata } from '../staging/metadata';
+import { decodeMetadata, encodeMetadata, withDocumentFacts } from '../staging/metadata';
 import { isNotFound } from '../staging/putIfAbsent';
 import type { Logger } from '../util/log';
 import { redact } from '../util/secrets';
@@ -54,6 +54,7 @@ export async function deliverStaged(
     throw err;
   }
   const meta = decodeMetadata(props.metadata);
+  const keep = (m: Parameters<typeof encodeMetadata>[0]) => withDocumentFacts(props.metadata, encodeMetadata(m));
   const log = logger.child({ launcherId: meta.launcherId, blob: blobName, waitdir: meta.waitdir });
   if (opts.respectBackoff && meta.nextAttemptAt && Date.parse(meta.nextAttemptAt) > now().getTime()) {
     return { status: 'deferred', until: meta.nextAttemptAt };
@@ -76,7 +77,7 @@ export async function deliverStaged(
       size: meta.size,
       sha256: meta.sha256,
     });
-    await store.move('staging', 'archive', blobName, encodeMetadata({ ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location }));
+    await store.move('staging', 'archive', blobName, keep({ ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location }));
     log.info(`delivered "${meta.fileName}" as ${name} into ${meta.waitdir}`, { fileName: meta.fileName, deliveredAs: name, size: meta.size });
     return { status: 'delivered', location, name };
   } catch (err) {
@@ -85,12 +86,12 @@ export async function deliverStaged(
     const attempts = meta.attempts + 1;
     if (transient && attempts < opts.maxAttempts) {
       const nextAttemptAt = new Date(now().getTime() + backoffMs(attempts)).toISOString();
-      await blob.setMetadata(encodeMetadata({ ...meta, attempts, lastError: error, nextAttemptAt }), { conditions: { ifMatch: props.etag } }).catch(() => undefined);
+      await blob.setMetadata(keep({ ...meta, attempts, lastError: error, nextAttemptAt }), { conditions: { ifMatch: props.etag } }).catch(() => undefined);
       log.warn(`delivery of "${meta.fileName}" failed (attempt ${attempts} of ${opts.maxAttempts}), will retry: ${error}`, { attempts });
       return { status: 'retry', attempts, error };
     }
     const reason = transient ? `gave up after ${attempts} attempts: ${error}` : error;
-    await store.move('staging', 'failed', blobName, encodeMetadata({ ...meta, attempts, lastError: error, reason, failedAt: now().toISOString() }));
+    await store.move('staging', 'failed', blobName, keep({ ...meta, attempts, lastError: error, reason, failedAt: now().toISOString() }));
     log.error(`could not deliver "${meta.fileName}": moved to the failed container (${reason})`, { attempts, reason });
     return { status: 'dead-lettered', error: reason };
   }

@@ -3,7 +3,7 @@ import type { Router, Scenario } from '../routing/scenarios';
 import { documentBlobName } from '../staging/blobNames';
 import type { BlobStore } from '../staging/blobStore';
 import { Ledger, type ItemManifest } from '../staging/ledger';
-import { encodeMetadata } from '../staging/metadata';
+import { encodeDocumentFacts, encodeMetadata } from '../staging/metadata';
 import type { SourceDocument, SourceItem } from '../sources/types';
 import type { Logger } from '../util/log';
 
@@ -57,8 +57,9 @@ export async function stageItem(
       'staging',
       r.blob,
       await r.doc.open(),
-      (size, sha256) =>
-        encodeMetadata({
+      (size, sha256) => ({
+        ...encodeDocumentFacts(r.doc.metadata),
+        ...encodeMetadata({
           launcherId: launcher.id,
           sourceKey: item.key,
           fileName: r.doc.name,
@@ -69,6 +70,7 @@ export async function stageItem(
           stagedAt: now.toISOString(),
           attempts: 0,
         }),
+      }),
       r.doc.contentType,
     );
     if (result.created) {

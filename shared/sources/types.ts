@@ -16,6 +16,12 @@ export interface SourceDocument {
   /** Envelope type for Adullact; by default the extension of `name` is the group. */
   group?: string;
   contentType?: string;
+  /**
+   * Facts the source decoded (envelope type, invoice number...), kept as blob metadata
+   * of the staged document (prefixed `doc_`, percent-encoded; keep it well under 4 KiB).
+   */
+  metadata?: Record<string, string>;
+  /** Opens the content; called once per staging attempt, streamed, never buffered whole. */
   open(): Promise<Readable>;
 }
 

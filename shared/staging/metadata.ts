@@ -52,6 +52,36 @@ export function encodeMetadata(meta: Partial<DocumentMetadata>): Record<string, 
   return out;
 }
 
+/** Prefix of the source-decoded facts (SourceDocument.metadata) among blob metadata. */
+export const DOC_PREFIX = 'doc_';
+
+export function encodeDocumentFacts(facts: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(facts ?? {})) {
+    out[DOC_PREFIX + k.toLowerCase().replace(/[^a-z0-9_]/g, '_')] = encodeURIComponent(v).slice(0, MAX_VALUE_LENGTH);
+  }
+  return out;
+}
+
+/** New product metadata plus the document facts already on a blob (kept across moves). */
+export function withDocumentFacts(existing: Record<string, string> | undefined, encoded: Record<string, string>): Record<string, string> {
+  const facts = Object.fromEntries(Object.entries(existing ?? {}).filter(([k]) => k.startsWith(DOC_PREFIX)));
+  return { ...facts, ...encoded };
+}
+
+export function decodeDocumentFacts(raw: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw ?? {})) {
+    if (!k.startsWith(DOC_PREFIX)) continue;
+    try {
+      out[k.slice(DOC_PREFIX.length)] = decodeURIComponent(v);
+    } catch {
+      out[k.slice(DOC_PREFIX.length)] = v;
+    }
+  }
+  return out;
+}
+
 export function decodeMetadata(raw: Record<string, string> | undefined): DocumentMetadata {
   const get = (k: keyof DocumentMetadata): string | undefined => {
     const v = raw?.[KEYS[k]];

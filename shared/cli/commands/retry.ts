@@ -1,6 +1,6 @@
 import type { Settings } from '../../config/settings';
 import { ColdError } from '../../errors';
-import { decodeMetadata, encodeMetadata } from '../../staging/metadata';
+import { decodeMetadata, encodeMetadata, withDocumentFacts } from '../../staging/metadata';
 import type { Logger } from '../../util/log';
 import { openSession } from '../session';
 
@@ -19,7 +19,7 @@ export async function retryCommand(id: string | undefined, flags: { config?: str
       const meta = decodeMetadata(props.metadata);
       if (!flags.all && b.name !== id && meta.launcherId !== id) continue;
       const fresh = { ...meta, attempts: 0, lastError: undefined, reason: undefined, failedAt: undefined, nextAttemptAt: undefined };
-      await session.store.move('failed', 'staging', b.name, encodeMetadata(fresh));
+      await session.store.move('failed', 'staging', b.name, withDocumentFacts(props.metadata, encodeMetadata(fresh)));
       logger.info(`"${meta.fileName}" put back into staging`, { launcherId: meta.launcherId, blob: b.name });
       moved++;
     }
