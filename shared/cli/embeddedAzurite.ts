@@ -8,6 +8,10 @@ import { ColdError } from '../errors';
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const START_TIMEOUT_MS = 20_000;
+const WATCH_PARENT = [
+  "process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM')).resume();",
+  "require(process.argv[1]);",
+].join('\n');
 
 export interface RunningAzurite {
   connectionString: string;
@@ -39,7 +43,9 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
     await mkdir(opts.location, { recursive: true });
     args.push('--location', opts.location);
   } else args.push('--inMemoryPersistence');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The child watches its stdin: when this process dies (even by SIGKILL) the pipe closes
+  // and Azurite shuts down instead of living on as an orphan holding the data folder.
+  const child = spawn(process.execPath, ['-e', WATCH_PARENT, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   await waitForPort(port, child, () => stderr);

@@ -3,6 +3,7 @@ import { deliveredName } from '../routing/safeName';
 import type { BlobStore } from '../staging/blobStore';
 import { decodeMetadata, encodeMetadata, withDocumentFacts } from '../staging/metadata';
 import { isNotFound } from '../staging/putIfAbsent';
+import { failpoint } from '../util/failpoints';
 import type { Logger } from '../util/log';
 import { redact } from '../util/secrets';
 import type { DeliveryTarget } from './target';
@@ -77,6 +78,7 @@ export async function deliverStaged(
       size: meta.size,
       sha256: meta.sha256,
     });
+    failpoint('after-deliver');
     await store.move('staging', 'archive', blobName, keep({ ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location }));
     log.info(`delivered "${meta.fileName}" as ${name} into ${meta.waitdir}`, { fileName: meta.fileName, deliveredAs: name, size: meta.size });
     return { status: 'delivered', location, name };

@@ -7,6 +7,7 @@ import { loadLauncherState, saveLauncherState } from '../staging/launcherState';
 import { openSource } from '../sources';
 import type { Source, SourceItem } from '../sources/types';
 import { mapConcurrent } from '../util/concurrency';
+import { failpoint } from '../util/failpoints';
 import type { Logger } from '../util/log';
 import { emptyReport, type LaunchReport } from './report';
 import type { Settlement } from './settlement';
@@ -85,6 +86,7 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
     report.staged += result.written;
     if (!result.fresh) report.alreadyStaged++;
     if (await opts.settlement.isSettled(result.manifest, result.fresh && result.written === result.manifest.documents.length)) {
+      failpoint('before-acknowledge');
       await src.acknowledge(item);
       report.acknowledged++;
       itemLog.debug(`"${item.label}" acknowledged at the source`);

@@ -5,6 +5,7 @@ import type { BlobStore } from '../staging/blobStore';
 import { Ledger, type ItemManifest } from '../staging/ledger';
 import { encodeDocumentFacts, encodeMetadata } from '../staging/metadata';
 import type { SourceDocument, SourceItem } from '../sources/types';
+import { failpoint } from '../util/failpoints';
 import type { Logger } from '../util/log';
 
 export type StageResult =
@@ -50,6 +51,7 @@ export async function stageItem(
     documents: routed.map((r) => ({ blob: r.blob, name: r.doc.name, waitdir: r.scenario.waitdir, job: r.scenario.job })),
   });
 
+  failpoint('after-manifest');
   let written = 0;
   for (const r of routed) {
     if (existed && (await store.locate(r.blob))) continue;
@@ -75,6 +77,7 @@ export async function stageItem(
     );
     if (result.created) {
       written++;
+      failpoint('after-stage');
       log.info(`staged "${r.doc.name}" for ${r.scenario.waitdir}${r.scenario.job ? ` (job ${r.scenario.job})` : ''}`, {
         fileName: r.doc.name,
         blob: r.blob,

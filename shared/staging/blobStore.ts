@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { failpoint } from '../util/failpoints';
 import { CONTAINERS, type ContainerRole } from './containers';
 import { isAlreadyExists, isNotFound, putIfAbsent, type PutResult } from './putIfAbsent';
 
@@ -99,6 +100,7 @@ export class BlobStore {
     const target = this.container(to).getBlobClient(name);
     const poller = await target.beginCopyFromURL(source.url, { metadata });
     await poller.pollUntilDone();
+    if (to === 'archive') failpoint('after-archive-copy');
     await source.deleteIfExists();
   }
 

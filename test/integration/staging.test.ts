@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { BLOCK_SIZE } from '../../shared/staging/putIfAbsent';
+import { decodeMetadata, encodeMetadata } from '../../shared/staging/metadata';
+import { Ledger } from '../../shared/staging/ledger';
+import { useAzurite } from '../helpers/azurite';
+
+const azurite = useAzurite();
+const meta = (size: number, sha256: string) => encodeMetadata({ launcherId: '12', sourceKey: 'a|1|2', fileName: 'Relevé été.pdf', waitdir: 'w', sha256, size, stagedAt: 'now', attempts: 0 });
+
+test('a document is written once: a second write of the same name changes nothing', async () => {
+  const store = await azurite.reset();
+  const first = await store.putIfAbsent('staging', '12/x/000-a.pdf', Readable.from([Buffer.from('first')]), meta);
+  const second = await store.putIfAbsent('staging', '12/x/000-a.pdf', Readable.from([Buffer.from('second!')]), meta);
+  assert.equal(first.created, true);
+  assert.equal(second.created, false);
+  const body = await store.container('staging').getBlobClient('12/x/000-a.pdf').downloadToBuffer();
+  assert.equal(body.toString(), 'first');
+});
+
+test('a large document is streamed in blocks, hashed, with its metadata (non-ASCII names kept)', async () => {
+  const store = await azurite.reset();
+  const size = BLOCK_SIZE * 2 + 12345;
+  const data = randomBytes(size);
+  const chunks = Array.from({ length: Math.ceil(size / 65536) }, (_, i) => data.subarray(i * 65536, (i + 1) * 65536));
+  const res = await store.putIfAbsent('staging', 'big.bin', Readable.from(chunks), meta);
+  assert.equal(res.created, true);
+  assert.equal(res.size, size);
+  assert.equal(res.sha256, createHash('sha256').update(data).digest('hex'));
+  const blob = store.container('staging').getBlobClient('big.bin');
+  const props = await blob.getProperties();
+  assert.equal(props.contentLength, size);
+  const m = decodeMetadata(props.metadata);
+  assert.equal(m.fileName, 'Relevé été.pdf');
+  assert.equal(m.sha256, res.sha256);
+  assert.ok((await blob.downloadToBuffer()).equals(data));
+});
+
+test('a stream that fails half-way commits nothing', async () => {
+  const store = await azurite.reset();
+  async function* failing() {
+    yield randomBytes(BLOCK_SIZE + 10);
+    throw new Error('disk unplugged');
+  }
+  await assert.rejects(store.putIfAbsent('staging', 'half.bin', Readable.from(failing()), meta), /disk unplugged/);
+  assert.equal(await store.exists('staging', 'half.bin'), false);
+});
+
+test('the ledger keeps the first manifest of an item', async () => {
+  const store = await azurite.reset();
+  const ledger = new Ledger(store);
+  const m = { version: 1 as const, launcherId: '12', key: 'k', label: 'a.pdf', createdAt: 't1', documents: [{ blob: 'b1', name: 'a.pdf', waitdir: 'w' }] };
+  assert.equal((await ledger.begin(m)).existed, false);
+  const again = await ledger.begin({ ...m, createdAt: 't2' });
+  assert.equal(again.existed, true);
+  assert.equal(again.manifest.createdAt, 't1');
+});
+
+test('move keeps the document whole and replaces the metadata', async () => {
+  const store = await azurite.reset();
+  await store.putIfAbsent('staging', 'm.pdf', Readable.from([Buffer.from('content')]), meta);
+  await store.move('staging', 'archive', 'm.pdf', { deliveredat: 'x' });
+  assert.equal(await store.exists('staging', 'm.pdf'), false);
+  const archived = store.container('archive').getBlobClient('m.pdf');
+  assert.equal((await archived.downloadToBuffer()).toString(), 'content');
+  assert.deepEqual((await archived.getProperties()).metadata, { deliveredat: 'x' });
+  assert.equal(await store.locate('m.pdf'), 'archive');
+});

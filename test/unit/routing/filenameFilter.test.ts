@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileFilenameFilter } from '../../../shared/routing/filenameFilter';
+
+const verdicts = (filter: string | undefined, names: string[]) => {
+  const f = compileFilenameFilter(filter);
+  return Object.fromEntries(names.map((n) => [n, f(n)]));
+};
+
+test('EzGED example /.*\\.(?!db).*/ excludes extensions starting with db', () => {
+  assert.deepEqual(verdicts('/.*\\.(?!db).*/', ['facture.pdf', 'Thumbs.db', 'base.dbf', 'scan.tif', 'noextension']), {
+    'facture.pdf': true,
+    'Thumbs.db': false,
+    'base.dbf': false,
+    'scan.tif': true,
+    noextension: false,
+  });
+});
+
+test('EzGED example /(?!debut_nom_fichier).*\\..*/ is matched from the start of the name', () => {
+  assert.deepEqual(verdicts('/(?!debut_nom_fichier).*\\..*/', ['debut_nom_fichier_01.pdf', 'facture_debut_nom_fichier.pdf', 'a.pdf', 'sans-point']), {
+    'debut_nom_fichier_01.pdf': false,
+    // the lookahead is tried at the start only: elsewhere in the name it does not exclude
+    'facture_debut_nom_fichier.pdf': true,
+    'a.pdf': true,
+    'sans-point': false,
+  });
+});
+
+test('a regex is anchored at the start but not at the end', () => {
+  const f = compileFilenameFilter('/fact/');
+  assert.equal(f('facture.pdf'), true);
+  assert.equal(f('ma-facture.pdf'), false);
+});
+
+test('regex flags after the closing slash and a leading (?i)', () => {
+  assert.equal(compileFilenameFilter('/FACT/i')('facture.pdf'), true);
+  assert.equal(compileFilenameFilter('/(?i)FACT/')('facture.pdf'), true);
+  assert.equal(compileFilenameFilter('/FACT/')('facture.pdf'), false);
+});
+
+test('globs are case-insensitive; ** and absence take everything', () => {
+  assert.deepEqual(verdicts('*.pdf', ['a.pdf', 'B.PDF', 'c.tif']), { 'a.pdf': true, 'B.PDF': true, 'c.tif': false });
+  assert.deepEqual(verdicts('facture_*.{pdf,tif}', ['facture_1.tif', 'facture_1.doc', 'avoir_1.pdf']), { 'facture_1.tif': true, 'facture_1.doc': false, 'avoir_1.pdf': false });
+  assert.equal(compileFilenameFilter('**')('anything'), true);
+  assert.equal(compileFilenameFilter(undefined)('anything'), true);
+});
+
+test('an invalid regex or flag is reported with the reason', () => {
+  assert.throws(() => compileFilenameFilter('/(unclosed/'), /invalid regular expression: Unterminated group/);
+  assert.throws(() => compileFilenameFilter('/a/g'), /unsupported regular expression flags "g"/);
+});
