@@ -3,7 +3,7 @@ import { ColdError, ItemRejectedError, describeError } from '../errors';
 import { createRouter, type Router } from '../routing/scenarios';
 import { parseSchedule } from '../schedule/ezgedSchedule';
 import type { BlobStore } from '../staging/blobStore';
-import { loadLauncherState, saveLauncherState } from '../staging/launcherState';
+import { INFLIGHT_RETENTION_DAYS, loadLauncherState, saveLauncherState, type LauncherState } from '../staging/launcherState';
 import { openSource } from '../sources';
 import type { Source, SourceItem } from '../sources/types';
 import { mapConcurrent } from '../util/concurrency';
@@ -24,9 +24,10 @@ export interface RunOptions {
 }
 
 /**
- * One run of one launcher: due check → scan → for each ready item: documents → route →
- * stage → acknowledge (per the settlement) — or put aside with the reason. One item's
- * failure never stops the others; a source that cannot be reached fails the run only.
+ * One run of one launcher: due check → scan → record the batch as in flight → for each
+ * ready item: documents → route → stage → acknowledge (per the settlement), or put aside
+ * with the reason. One item's failure never stops the others; a source that cannot be
+ * reached fails this launcher's run only.
  */
 export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions): Promise<LaunchReport> {
   const now = opts.now ?? (() => new Date());
@@ -42,12 +43,19 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
   }
   report.ran = true;
   state.lastRunAt = startedAt.toISOString();
+  const resumable = new Set(Object.keys(state.inflight));
 
   let source: Source | undefined;
   try {
     source = await openSource({ launcher, state: state.source, logger: log, now });
+    const ready = await collectReady(source, launcher.maxItemsPerRun, report, log);
+    if (ready.length > 0) {
+      // Before anything is written for them: a crash from here on leaves a trace.
+      for (const item of ready) state.inflight[item.key] ??= startedAt.toISOString();
+      await saveLauncherState(opts.store, launcher.id, state);
+      failpoint('after-inflight');
+    }
     const route = createRouter(launcher.scenarios);
-    const ready = readyItems(source, launcher.maxItemsPerRun, report, log);
     await mapConcurrent(ready, source.concurrency, async (item) => {
       const itemLog = log.child({ item: item.label });
       try {
@@ -62,6 +70,7 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
     log.error(`launcher ${launcher.id} could not run: ${report.error}`, { err, code: (err as ColdError).code });
   } finally {
     await source?.close().catch((err) => log.warn('closing the source failed', { err }));
+    forgetStale(state, startedAt);
     await saveLauncherState(opts.store, launcher.id, state);
   }
   return report;
@@ -70,24 +79,27 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
     let result;
     try {
       const docs = await src.documents(item);
-      result = await stageItem(opts.store, launcher, route, item, docs, itemLog, now());
+      result = await stageItem(opts.store, launcher, route, item, docs, { resumed: resumable.has(item.key), log: itemLog, now: now() });
     } catch (err) {
       if (!(err instanceof ItemRejectedError)) throw err;
       await src.putAside(item, err.message);
+      delete state.inflight[item.key];
       report.putAside++;
       itemLog.warn(`"${item.label}" put aside: ${err.message}`, { reason: err.message });
       return;
     }
     if (result.status === 'unrouted') {
+      delete state.inflight[item.key];
       report.unrouted++;
       itemLog.warn(`"${item.label}" left at the source: no scenario for ${result.documents.map((d) => `"${d}"`).join(', ')} and no default scenario`);
       return;
     }
     report.staged += result.written;
-    if (!result.fresh) report.alreadyStaged++;
-    if (await opts.settlement.isSettled(result.manifest, result.fresh && result.written === result.manifest.documents.length)) {
+    if (!result.complete) report.alreadyStaged++;
+    if (await opts.settlement.isSettled(result.blobs, result.complete)) {
       failpoint('before-acknowledge');
       await src.acknowledge(item);
+      delete state.inflight[item.key];
       report.acknowledged++;
       itemLog.debug(`"${item.label}" acknowledged at the source`);
     } else {
@@ -97,14 +109,22 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
   }
 }
 
-async function* readyItems(source: Source, limit: number, report: LaunchReport, log: Logger): AsyncGenerator<SourceItem> {
+/** Scans the source; counts what is not ready; returns the ready items (at most `limit`). */
+async function collectReady(source: Source, limit: number, report: LaunchReport, log: Logger): Promise<SourceItem[]> {
+  const ready: SourceItem[] = [];
   for await (const c of source.scan(limit)) {
     if (c.verdict === 'ready') {
       report.found++;
-      yield c.item;
+      ready.push(c.item);
       continue;
     }
     report[c.verdict]++;
     if (c.verdict === 'waiting') log.debug(`"${c.label}" waiting: ${c.reason}`);
   }
+  return ready;
+}
+
+function forgetStale(state: LauncherState, now: Date): void {
+  const limit = now.getTime() - INFLIGHT_RETENTION_DAYS * 86_400_000;
+  for (const [key, since] of Object.entries(state.inflight)) if (Date.parse(since) < limit) delete state.inflight[key];
 }

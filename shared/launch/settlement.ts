@@ -1,5 +1,4 @@
 import type { BlobStore } from '../staging/blobStore';
-import type { ItemManifest } from '../staging/ledger';
 
 /**
  * When may a source item be acknowledged (deleted, moved, marked)?
@@ -12,15 +11,15 @@ import type { ItemManifest } from '../staging/ledger';
 export interface Settlement {
   readonly mode: 'staged' | 'delivered';
   /** True when the item may be acknowledged now. `fresh`: all its documents were just staged. */
-  isSettled(manifest: ItemManifest, fresh: boolean): Promise<boolean>;
+  isSettled(blobs: string[], fresh: boolean): Promise<boolean>;
 }
 
 export function settleWhenStaged(store: BlobStore): Settlement {
   return {
     mode: 'staged',
-    async isSettled(manifest, fresh) {
+    async isSettled(blobs, fresh) {
       if (fresh) return true;
-      const where = await Promise.all(manifest.documents.map((d) => store.locate(d.blob)));
+      const where = await Promise.all(blobs.map((b) => store.locate(b)));
       return where.every((w) => w !== undefined);
     },
   };
@@ -29,8 +28,7 @@ export function settleWhenStaged(store: BlobStore): Settlement {
 export function settleWhenDelivered(store: BlobStore, deliver: (blobNames: string[]) => Promise<void>): Settlement {
   return {
     mode: 'delivered',
-    async isSettled(manifest) {
-      const names = manifest.documents.map((d) => d.blob);
+    async isSettled(names) {
       const staged = (await Promise.all(names.map(async (n) => ((await store.exists('staging', n)) ? n : undefined)))).filter(
         (n): n is string => n !== undefined,
       );

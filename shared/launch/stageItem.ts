@@ -2,7 +2,6 @@ import type { LauncherDefinition } from '../config/schema';
 import type { Router, Scenario } from '../routing/scenarios';
 import { documentBlobName } from '../staging/blobNames';
 import type { BlobStore } from '../staging/blobStore';
-import { Ledger, type ItemManifest } from '../staging/ledger';
 import { encodeDocumentFacts, encodeMetadata } from '../staging/metadata';
 import type { SourceDocument, SourceItem } from '../sources/types';
 import { failpoint } from '../util/failpoints';
@@ -10,7 +9,7 @@ import type { Logger } from '../util/log';
 
 export type StageResult =
   | { status: 'unrouted'; documents: string[] }
-  | { status: 'staged'; manifest: ItemManifest; fresh: boolean; written: number };
+  | { status: 'staged'; blobs: string[]; written: number; complete: boolean };
 
 interface RoutedDocument {
   doc: SourceDocument;
@@ -21,8 +20,10 @@ interface RoutedDocument {
 /**
  * Stages every document of one item, exactly once whatever crashed before:
  * 1. route each document (none may be left without a scenario, or the item stays);
- * 2. record the item's manifest in the ledger (If-None-Match);
- * 3. write each document that is nowhere yet (staging, archive, failed) with If-None-Match.
+ * 2. write each document with If-None-Match. When the item may have been started by an
+ *    earlier run (`resumed`), a document already in staging, archive or failed is
+ *    skipped: the sender may have delivered and archived it since.
+ * `complete` says every document was written by this call (nothing to look up later).
  */
 export async function stageItem(
   store: BlobStore,
@@ -30,8 +31,7 @@ export async function stageItem(
   route: Router,
   item: SourceItem,
   docs: SourceDocument[],
-  log: Logger,
-  now: Date,
+  opts: { resumed: boolean; log: Logger; now: Date },
 ): Promise<StageResult> {
   const routed: RoutedDocument[] = [];
   const unrouted: string[] = [];
@@ -42,19 +42,9 @@ export async function stageItem(
   });
   if (unrouted.length > 0 || routed.length === 0) return { status: 'unrouted', documents: unrouted };
 
-  const { manifest, existed } = await new Ledger(store).begin({
-    version: 1,
-    launcherId: launcher.id,
-    key: item.key,
-    label: item.label,
-    createdAt: now.toISOString(),
-    documents: routed.map((r) => ({ blob: r.blob, name: r.doc.name, waitdir: r.scenario.waitdir, job: r.scenario.job })),
-  });
-
-  failpoint('after-manifest');
   let written = 0;
   for (const r of routed) {
-    if (existed && (await store.locate(r.blob))) continue;
+    if (opts.resumed && (await store.locate(r.blob))) continue;
     const result = await store.putIfAbsent(
       'staging',
       r.blob,
@@ -69,23 +59,22 @@ export async function stageItem(
           job: r.scenario.job,
           sha256,
           size,
-          stagedAt: now.toISOString(),
+          stagedAt: opts.now.toISOString(),
           attempts: 0,
         }),
       }),
       r.doc.contentType,
     );
-    if (result.created) {
-      written++;
-      failpoint('after-stage');
-      log.info(`staged "${r.doc.name}" for ${r.scenario.waitdir}${r.scenario.job ? ` (job ${r.scenario.job})` : ''}`, {
-        fileName: r.doc.name,
-        blob: r.blob,
-        size: result.size,
-        waitdir: r.scenario.waitdir,
-        job: r.scenario.job,
-      });
-    }
+    if (!result.created) continue;
+    written++;
+    failpoint('after-stage');
+    opts.log.info(`staged "${r.doc.name}" for ${r.scenario.waitdir}${r.scenario.job ? ` (job ${r.scenario.job})` : ''}`, {
+      fileName: r.doc.name,
+      blob: r.blob,
+      size: result.size,
+      waitdir: r.scenario.waitdir,
+      job: r.scenario.job,
+    });
   }
-  return { status: 'staged', manifest, fresh: !existed, written };
+  return { status: 'staged', blobs: routed.map((r) => r.blob), written, complete: written === routed.length };
 }

@@ -22,10 +22,6 @@ export function documentBlobName(launcherId: string, itemKey: string, index: num
   return `${launcherSegment(launcherId)}/${itemHash(launcherId, itemKey)}/${String(index).padStart(3, '0')}-${safeFileName(originalName)}`;
 }
 
-export function manifestBlobName(launcherId: string, itemKey: string): string {
-  return `ledger/${launcherSegment(launcherId)}/${itemHash(launcherId, itemKey)}.json`;
-}
-
 export function launcherStateBlobName(launcherId: string): string {
   return `launchers/${launcherSegment(launcherId)}.json`;
 }

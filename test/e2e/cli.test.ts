@@ -69,13 +69,13 @@ test('two documents with the same name never overwrite each other', async () => 
   assert.deepEqual(contents.sort(), ['one', 'two']);
 });
 
-for (const failpoint of ['after-manifest', 'after-stage', 'before-acknowledge', 'after-deliver', 'after-archive-copy']) {
+for (const failpoint of ['after-inflight', 'after-stage', 'before-acknowledge', 'after-deliver', 'after-archive-copy']) {
   test(`killed at ${failpoint}, then re-run: every document exactly once`, async () => {
     await azurite.reset();
     const files = { 'f1.pdf': 'one', 'f2.pdf': 'two', 'f3.txt': 'three' };
     const dir = await project(files);
     const env = { AzureWebJobsStorage: azurite.get().connectionString };
-    const crashed = await runCli(['run', '--once'], { cwd: dir, env: { ...env, COLD_FAILPOINTS: `${failpoint}:2` } });
+    const crashed = await runCli(['run', '--once'], { cwd: dir, env: { ...env, COLD_FAILPOINTS: failpoint === 'after-inflight' ? failpoint : `${failpoint}:2` } });
     assert.equal(crashed.signal, 'SIGKILL', `the failpoint should have killed the run: ${crashed.stderr}`);
     const rerun = await runCli(['run', '--once'], { cwd: dir, env });
     assert.equal(rerun.code, 0, rerun.stderr);

@@ -4,7 +4,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BLOCK_SIZE } from '../../shared/staging/putIfAbsent';
 import { decodeMetadata, encodeMetadata } from '../../shared/staging/metadata';
-import { Ledger } from '../../shared/staging/ledger';
 import { useAzurite } from '../helpers/azurite';
 
 const azurite = useAzurite();
@@ -46,16 +45,6 @@ test('a stream that fails half-way commits nothing', async () => {
   }
   await assert.rejects(store.putIfAbsent('staging', 'half.bin', Readable.from(failing()), meta), /disk unplugged/);
   assert.equal(await store.exists('staging', 'half.bin'), false);
-});
-
-test('the ledger keeps the first manifest of an item', async () => {
-  const store = await azurite.reset();
-  const ledger = new Ledger(store);
-  const m = { version: 1 as const, launcherId: '12', key: 'k', label: 'a.pdf', createdAt: 't1', documents: [{ blob: 'b1', name: 'a.pdf', waitdir: 'w' }] };
-  assert.equal((await ledger.begin(m)).existed, false);
-  const again = await ledger.begin({ ...m, createdAt: 't2' });
-  assert.equal(again.existed, true);
-  assert.equal(again.manifest.createdAt, 't1');
 });
 
 test('move keeps the document whole and replaces the metadata', async () => {

@@ -14,6 +14,8 @@ import { StabilityTracker, type Observations } from './stability';
 export const DEFAULT_FAILED_FOLDER = '.cold-failed';
 /** Files taken from one folder at once. */
 export const FOLDER_CONCURRENCY = 4;
+/** Largest read from a file at once. */
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 export interface FolderItem extends SourceItem {
   path: string;
@@ -136,7 +138,8 @@ function openVerified(item: FolderItem): Readable {
       cb(seen === item.size ? null : new SourceError('FILE_CHANGED', `${item.label} changed while it was read (${seen} bytes instead of ${item.size})`));
     },
   });
-  const file = createReadStream(item.path, { highWaterMark: 1024 * 1024 });
+  // One read for a small file; bounded chunks for a large one.
+  const file = createReadStream(item.path, { highWaterMark: Math.min(Math.max(item.size, 64 * 1024), READ_CHUNK_BYTES) });
   file.on('error', (err) => check.destroy(err));
   return file.pipe(check);
 }
