@@ -5,6 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ALL = ['unit', 'integration', 'e2e'];
+// 'faults' (npm run test:faults) runs only when asked: it kills processes for minutes.
 const groups = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
 
 function files(dir) {
