@@ -52,6 +52,8 @@ export async function runCommand(flags: RunFlags, settings: Settings, logger: Lo
 
     let lastDelivery = 0;
     do {
+      // Waiting, filtered, skipped describe the sources now: the summary shows the last look.
+      totals.waiting = totals.filtered = totals.skipped = totals.unrouted = 0;
       let staged = 0;
       for (const launcher of launchers) {
         const report = await runLauncher(launcher, { store: session.store, settlement, logger, timezone: session.config.timezone, force: flags.once });
