@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { DeliveryError, describeError } from '../errors';
 import { deliveredName } from '../routing/safeName';
 import type { BlobStore } from '../staging/blobStore';
@@ -47,41 +48,38 @@ export async function deliverStaged(
 ): Promise<DeliveryOutcome> {
   const now = opts.now ?? (() => new Date());
   const blob = store.container('staging').getBlobClient(blobName);
-  let props;
-  try {
-    props = await blob.getProperties();
-  } catch (err) {
-    if (isNotFound(err)) return { status: 'gone' };
-    throw err;
-  }
+  // Both lookups at once: the staged blob, and an archived copy left by a crash mid-move.
+  const [props, archived] = await Promise.all([
+    blob.getProperties().catch((err) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }),
+    store.exists('archive', blobName),
+  ]);
+  if (!props) return { status: 'gone' };
   const meta = decodeMetadata(props.metadata);
   const keep = (m: Parameters<typeof encodeMetadata>[0]) => withDocumentFacts(props.metadata, encodeMetadata(m));
   const log = logger.child({ launcherId: meta.launcherId, blob: blobName, waitdir: meta.waitdir });
-  if (opts.respectBackoff && meta.nextAttemptAt && Date.parse(meta.nextAttemptAt) > now().getTime()) {
-    return { status: 'deferred', until: meta.nextAttemptAt };
-  }
-
-  // A crash after the archive copy and before the staging delete: finish the move.
-  if (await store.exists('archive', blobName)) {
+  if (archived) {
     await blob.deleteIfExists();
     log.info('already delivered; staging copy removed');
     return { status: 'already-delivered' };
   }
+  if (opts.respectBackoff && meta.nextAttemptAt && Date.parse(meta.nextAttemptAt) > now().getTime()) {
+    return { status: 'deferred', until: meta.nextAttemptAt };
+  }
 
   const name = deliveredName(meta.fileName, blobName);
+  let location: string;
   try {
     const download = await blob.download(0, undefined, { conditions: { ifMatch: props.etag } });
-    const { location } = await target.deliver({
+    ({ location } = await target.deliver({
       name,
       waitdir: meta.waitdir,
-      body: download.readableStreamBody as NodeJS.ReadableStream as import('node:stream').Readable,
+      body: download.readableStreamBody as NodeJS.ReadableStream as Readable,
       size: meta.size,
       sha256: meta.sha256,
-    });
-    failpoint('after-deliver');
-    await store.move('staging', 'archive', blobName, keep({ ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location }));
-    log.info(`delivered "${meta.fileName}" as ${name} into ${meta.waitdir}`, { fileName: meta.fileName, deliveredAs: name, size: meta.size });
-    return { status: 'delivered', location, name };
+    }));
   } catch (err) {
     const error = redact(describeError(err));
     const transient = !(err instanceof DeliveryError) || err.transient;
@@ -96,5 +94,27 @@ export async function deliverStaged(
     await store.move('staging', 'failed', blobName, keep({ ...meta, attempts, lastError: error, reason, failedAt: now().toISOString() }));
     log.error(`could not deliver "${meta.fileName}": moved to the failed container (${reason})`, { attempts, reason });
     return { status: 'dead-lettered', error: reason };
+  }
+
+  // Delivered. From here on a failure is not a delivery failure: archive, trying again a
+  // little before giving up (the document would then be delivered a second time).
+  failpoint('after-deliver');
+  await withRetries(ARCHIVE_MOVE_TRIES, () =>
+    store.move('staging', 'archive', blobName, keep({ ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location })),
+  );
+  log.info(`delivered "${meta.fileName}" as ${name} into ${meta.waitdir}`, { fileName: meta.fileName, deliveredAs: name, size: meta.size });
+  return { status: 'delivered', location, name };
+}
+
+const ARCHIVE_MOVE_TRIES = 3;
+
+async function withRetries(tries: number, fn: () => Promise<void>): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** i));
+    }
   }
 }
