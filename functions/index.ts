@@ -1,3 +1,4 @@
 // Entry point of the bundle: importing each function file registers it with the host.
 import './folderLauncher';
 import './coldSender';
+import './coldRetry';

@@ -5,7 +5,7 @@ import type { ColdConfig } from '../config/schema';
 import type { Settings } from '../config/settings';
 import type { DeliveryTarget } from '../delivery/target';
 import { createTarget } from '../runtime/createTarget';
-import { SETTINGS } from '../runtime/settingNames';
+import { storageConnection, storeFromSettings } from '../runtime/storeFromSettings';
 import { BlobStore } from '../staging/blobStore';
 import type { Logger } from '../util/log';
 import { startAzurite, type RunningAzurite } from './embeddedAzurite';
@@ -47,9 +47,10 @@ export async function openSession(
 
   let azurite: RunningAzurite | undefined;
   let store: BlobStore;
-  const conn = settings[SETTINGS.storage];
-  if (conn) store = BlobStore.fromConnectionString(conn);
-  else {
+  if (storageConnection(settings)) {
+    // A connection string, or an identity-based connection (your `az login`) as in Azure.
+    store = storeFromSettings(settings);
+  } else {
     const location = resolve(LOCAL_STATE_DIR, 'azurite');
     azurite = await startAzurite({ location });
     logger.info(`AzureWebJobsStorage is not set: started an embedded Azurite (data in ${location})`);

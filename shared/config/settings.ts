@@ -5,6 +5,7 @@ import type { ConfigProblem } from '../errors';
 export type Settings = Readonly<Record<string, string | undefined>>;
 
 const SETTING_REF = /%([A-Za-z_][A-Za-z0-9_.-]*)%/g;
+const UNRESOLVED_KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(/i;
 /** Keys whose values are secrets: they are redacted from every log line and error. */
 const SECRET_KEY = /(password|secret|token|passphrase|^key$|privatekey)/i;
 
@@ -25,6 +26,11 @@ export function resolveSettings(
         const v = settings[name];
         if (v === undefined || v === '') {
           problems.push({ path: locate(path), message: `setting ${name} is not set (app setting or environment variable)` });
+          return '';
+        }
+        if (UNRESOLVED_KEY_VAULT_REFERENCE.test(v)) {
+          // App Service leaves the reference text in place when it cannot resolve it.
+          problems.push({ path: locate(path), message: `setting ${name} is a Key Vault reference that Azure could not resolve (check the secret's name and the app identity's "Key Vault Secrets User" role)` });
           return '';
         }
         return v;

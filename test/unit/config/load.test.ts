@@ -93,3 +93,10 @@ test('ezged needs exactly one of url or dropFolder; http needs an explicit opt-i
 test('invalid JSON is a config error with the parser message', () => {
   assert.match(problemsOf('{ "ezged": ')[0]!, /^\(file\): not valid JSON/);
 });
+
+test('an unresolved Key Vault reference is an error, never used as a password', () => {
+  const text = config([{ id: 'm', protocol: 'imap', server: 's', user: 'u', password: '%PW%', scenarios: [{ waitdir: 'w' }] }]);
+  const problems = problemsOf(text, { PW: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/PW/)' });
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /^launchers\[m\]\.password: setting PW is a Key Vault reference that Azure could not resolve/);
+});

@@ -1,0 +1,28 @@
+import type { Settings } from '../config/settings';
+import { deliverAll, type DeliveryReport } from '../delivery/deliverAll';
+import type { Logger } from '../util/log';
+import { createTarget } from './createTarget';
+import { loadDefinitions } from './loadDefinitions';
+import { SETTINGS, intSetting } from './settingNames';
+import { storeFromSettings } from './storeFromSettings';
+
+/**
+ * The body of the `coldRetry` timer: delivers what is still in staging and due — documents
+ * whose earlier attempt failed (after their backoff), and any the blob trigger missed.
+ */
+export async function sendPending(settings: Settings, logger: Logger): Promise<DeliveryReport> {
+  const store = storeFromSettings(settings);
+  const config = await loadDefinitions(settings, store);
+  const target = createTarget(config.ezged);
+  try {
+    const report = await deliverAll(store, target, logger, {
+      maxAttempts: config.ezged.maxAttempts,
+      respectBackoff: true,
+      concurrency: intSetting(settings[SETTINGS.deliveryConcurrency], 4, SETTINGS.deliveryConcurrency),
+    });
+    if (report.delivered + report.retry + report.deadLettered > 0) logger.info('pending deliveries handled', { ...report });
+    return report;
+  } finally {
+    await target.close();
+  }
+}
