@@ -1,4 +1,5 @@
 // Entry point of the bundle: importing each function file registers it with the host.
 import './folderLauncher';
 import './coldSender';
+import './adullactLauncher';
 import './coldRetry';

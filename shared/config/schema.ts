@@ -170,8 +170,12 @@ const adullactSchema = z.strictObject({
   protocol: z.literal('adullact'),
   source: z.string().min(1),
   afterSuccess: moveOr('delete').default('delete'),
-  endMarker: z.string().min(1).default('fichier_termine.txt'),
+  /** Pastell's end marker, written last in a folder envelope (`depot_nom_fichier_termine`). */
+  endMarker: safeSegment('endMarker').default('fichier_termine.txt'),
+  /** Where envelopes that cannot be taken go, with `<name>.error.txt` (default: hidden folder inside the source). */
   quarantineFolder: z.string().min(1).optional(),
+  /** Name of the metadata file without extension (`.xml`, `.json` or `.txt` YAML). */
+  metadataFile: safeSegment('metadataFile').default('metadata'),
 });
 
 export const launcherSchema = z
