@@ -1,6 +1,6 @@
 import type { LauncherDefinition } from '../config/schema';
 import type { Router, Scenario } from '../routing/scenarios';
-import { documentBlobName } from '../staging/blobNames';
+import { documentBlobNames } from '../staging/blobNames';
 import type { BlobStore } from '../staging/blobStore';
 import { encodeDocumentFacts, encodeMetadata } from '../staging/metadata';
 import type { SourceDocument, SourceItem } from '../sources/types';
@@ -35,10 +35,11 @@ export async function stageItem(
 ): Promise<StageResult> {
   const routed: RoutedDocument[] = [];
   const unrouted: string[] = [];
+  const blobs = documentBlobNames(launcher.id, item.key, docs.map((d) => d.name));
   docs.forEach((doc, index) => {
     const scenario = route(doc);
     if (!scenario) unrouted.push(doc.name);
-    else routed.push({ doc, scenario, blob: documentBlobName(launcher.id, item.key, index, doc.name) });
+    else routed.push({ doc, scenario, blob: blobs[index]! });
   });
   if (unrouted.length > 0 || routed.length === 0) return { status: 'unrouted', documents: unrouted };
 

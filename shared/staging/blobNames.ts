@@ -15,11 +15,21 @@ export function itemHash(launcherId: string, itemKey: string): string {
 }
 
 /**
- * The blob name of a document: deterministic from the launcher, the source identity and
- * the document's place in the item, so a re-run after a crash finds what it staged.
+ * The blob names of an item's documents: deterministic from the launcher, the source
+ * identity and each document's name (not its position: a file added to an envelope
+ * between two runs must not shift the others). Names that are the same once made safe
+ * get `~2`, `~3`... in order.
  */
-export function documentBlobName(launcherId: string, itemKey: string, index: number, originalName: string): string {
-  return `${launcherSegment(launcherId)}/${itemHash(launcherId, itemKey)}/${String(index).padStart(3, '0')}-${safeFileName(originalName)}`;
+export function documentBlobNames(launcherId: string, itemKey: string, originalNames: readonly string[]): string[] {
+  const prefix = `${launcherSegment(launcherId)}/${itemHash(launcherId, itemKey)}/`;
+  const seen = new Map<string, number>();
+  return originalNames.map((original) => {
+    const safe = safeFileName(original);
+    const key = safe.toLowerCase();
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    return prefix + (n === 1 ? safe : `~${n}-${safe}`);
+  });
 }
 
 export function launcherStateBlobName(launcherId: string): string {

@@ -2,7 +2,7 @@ import type { Settings } from '../../config/settings';
 import { ColdError, ItemRejectedError, describeError } from '../../errors';
 import { createRouter } from '../../routing/scenarios';
 import { deliveredName } from '../../routing/safeName';
-import { documentBlobName } from '../../staging/blobNames';
+import { documentBlobNames } from '../../staging/blobNames';
 import { loadLauncherState } from '../../staging/launcherState';
 import { openSource } from '../../sources';
 import type { Logger } from '../../util/log';
@@ -30,11 +30,12 @@ export async function previewCommand(id: string, flags: { config?: string }, set
         }
         try {
           const docs = await source.documents(c.item);
+          const blobs = documentBlobNames(launcher.id, c.item.key, docs.map((d) => d.name));
           docs.forEach((doc, i) => {
             const s = route(doc);
             const label = docs.length > 1 ? `${c.label} › ${doc.name}` : c.label;
             if (!s) rows.push([label, 'no scenario', '', 'stays at the source: no scenario for this extension and no default']);
-            else rows.push([label, 'take', `${s.waitdir}${s.job ? ` (job ${s.job})` : ''}`, deliveredName(doc.name, documentBlobName(launcher.id, c.item.key, i, doc.name))]);
+            else rows.push([label, 'take', `${s.waitdir}${s.job ? ` (job ${s.job})` : ''}`, deliveredName(doc.name, blobs[i]!)]);
           });
         } catch (err) {
           rows.push([c.label, err instanceof ItemRejectedError ? 'put aside' : 'error', '', describeError(err)]);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deliveredName, extensionOf, safeFileName, unsafeSegmentReason } from '../../../shared/routing/safeName';
+import { documentBlobNames } from '../../../shared/staging/blobNames';
 
 test('unsafe names lose separators, .., control characters and drive letters', () => {
   assert.equal(safeFileName('../../etc/passwd'), 'passwd');
@@ -36,4 +37,14 @@ test('extension is lower case without the dot', () => {
   assert.equal(extensionOf('archive.tar.gz'), 'gz');
   assert.equal(extensionOf('README'), '');
   assert.equal(extensionOf('.bashrc'), '');
+});
+
+test('document blob names follow the names, not the positions; unsafe twins are told apart', () => {
+  const before = documentBlobNames('12', 'env-1', ['acte.pdf', 'annexe.pdf']);
+  const after = documentBlobNames('12', 'env-1', ['acte.pdf', 'ajout.pdf', 'annexe.pdf']);
+  assert.equal(after[0], before[0]);
+  assert.equal(after[2], before[1]);
+  const twins = documentBlobNames('12', 'mail-1', ['a/b.pdf', 'b.pdf', 'B.PDF']);
+  assert.equal(new Set(twins.map((t) => t.toLowerCase())).size, 3);
+  assert.match(twins[1]!, /\/~2-b\.pdf$/);
 });
