@@ -42,7 +42,7 @@ param adullactSchedule string = '0 */1 * * * *'
 
 @description('RETRY_SCHEDULE: how often coldRetry delivers what is left in staging (failed attempts after their backoff, missed events) (NCRONTAB, six fields, UTC).')
 @minLength(11)
-param retrySchedule string = '0 */5 * * * *'
+param retrySchedule string = '0 */1 * * * *'
 
 @description('Functions switched off for good (AzureWebJobs.<function>.Disabled), e.g. [\'pop3Launcher\', \'adullactLauncher\'].')
 param disabledFunctions array = []

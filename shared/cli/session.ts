@@ -63,7 +63,7 @@ export async function openSession(
     configPath: path,
     store,
     embedded: azurite !== undefined,
-    target: () => (target ??= createTarget(config.ezged)),
+    target: () => (target ??= createTarget(config.ezged, { logger, sessionScope: 'target' })),
     async close() {
       await target?.close();
       await azurite?.stop();

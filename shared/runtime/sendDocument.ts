@@ -15,7 +15,7 @@ import { storeFromSettings } from './storeFromSettings';
 export async function sendDocument(blobName: string, settings: Settings, logger: Logger): Promise<DeliveryOutcome> {
   const store = storeFromSettings(settings);
   const config = await loadDefinitions(settings, store);
-  const target = createTarget(config.ezged);
+  const target = createTarget(config.ezged, { logger, sessionScope: 'process' });
   try {
     return await deliverStaged(store, target, blobName, logger, { maxAttempts: config.ezged.maxAttempts });
   } finally {

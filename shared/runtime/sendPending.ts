@@ -13,7 +13,7 @@ import { storeFromSettings } from './storeFromSettings';
 export async function sendPending(settings: Settings, logger: Logger): Promise<DeliveryReport> {
   const store = storeFromSettings(settings);
   const config = await loadDefinitions(settings, store);
-  const target = createTarget(config.ezged);
+  const target = createTarget(config.ezged, { logger, sessionScope: 'process' });
   try {
     const report = await deliverAll(store, target, logger, {
       maxAttempts: config.ezged.maxAttempts,
