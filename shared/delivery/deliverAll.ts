@@ -1,11 +1,16 @@
 import type { BlobStore } from '../staging/blobStore';
 import type { Logger } from '../util/log';
-import { mapConcurrent } from '../util/concurrency';
+import { mapConcurrent, Semaphore } from '../util/concurrency';
 import { deliverStaged, type DeliverOptions, type DeliveryOutcome } from './deliverStaged';
 import type { DeliveryTarget } from './target';
 
 /** Uploads in flight at once when the CLI drains the staging container. */
 export const DEFAULT_DELIVERY_CONCURRENCY = 4;
+/**
+ * Documents worked on at once per upload slot: their storage lookups and archive moves
+ * overlap the uploads, while no more than `concurrency` uploads run.
+ */
+const DOCUMENTS_PER_UPLOAD_SLOT = 4;
 
 export interface DeliveryReport {
   delivered: number;
@@ -32,8 +37,10 @@ export async function deliverAll(
 ): Promise<DeliveryReport> {
   const report = emptyDeliveryReport();
   const names = opts.names ?? (await collect(store));
-  await mapConcurrent(names, opts.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY, async (name) => {
-    countOutcome(report, await deliverStaged(store, target, name, logger, opts));
+  const concurrency = opts.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
+  const uploadSlots = new Semaphore(concurrency);
+  await mapConcurrent(names, concurrency * DOCUMENTS_PER_UPLOAD_SLOT, async (name) => {
+    countOutcome(report, await deliverStaged(store, target, name, logger, { ...opts, uploadSlots }));
   });
   return report;
 }

@@ -5,6 +5,7 @@ import type { BlobStore } from '../staging/blobStore';
 import { decodeMetadata, encodeMetadata, withDocumentFacts } from '../staging/metadata';
 import { isNotFound } from '../staging/putIfAbsent';
 import { failpoint } from '../util/failpoints';
+import type { Semaphore } from '../util/concurrency';
 import type { Logger } from '../util/log';
 import { redact } from '../util/secrets';
 import type { DeliveryTarget } from './target';
@@ -21,6 +22,8 @@ export interface DeliverOptions {
   maxAttempts: number;
   /** Skip a document whose next attempt is not due yet (the CLI's loops; not the blob trigger). */
   respectBackoff?: boolean;
+  /** Bounds the uploads in flight (download + deliver) while lookups and archiving overlap them. */
+  uploadSlots?: Semaphore;
   now?: () => Date;
 }
 
@@ -72,14 +75,17 @@ export async function deliverStaged(
   const name = deliveredName(meta.fileName, blobName);
   let location: string;
   try {
-    const download = await blob.download(0, undefined, { conditions: { ifMatch: props.etag } });
-    ({ location } = await target.deliver({
-      name,
-      waitdir: meta.waitdir,
-      body: download.readableStreamBody as NodeJS.ReadableStream as Readable,
-      size: meta.size,
-      sha256: meta.sha256,
-    }));
+    const upload = async () => {
+      const download = await blob.download(0, undefined, { conditions: { ifMatch: props.etag } });
+      return target.deliver({
+        name,
+        waitdir: meta.waitdir,
+        body: download.readableStreamBody as NodeJS.ReadableStream as Readable,
+        size: meta.size,
+        sha256: meta.sha256,
+      });
+    };
+    ({ location } = await (opts.uploadSlots ? opts.uploadSlots.use(upload) : upload()));
   } catch (err) {
     const error = redact(describeError(err));
     const transient = !(err instanceof DeliveryError) || err.transient;

@@ -17,3 +17,25 @@ export async function mapConcurrent<T>(items: Iterable<T> | AsyncIterable<T>, li
   await Promise.all(running);
   if (failure) throw failure.err;
 }
+
+/** At most `size` holders at once; the others wait their turn (first come, first served). */
+export class Semaphore {
+  private available: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.available = size;
+  }
+
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.available > 0) this.available--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.available++;
+    }
+  }
+}
