@@ -2,4 +2,5 @@
 import './folderLauncher';
 import './coldSender';
 import './adullactLauncher';
+import './o365Launcher';
 import './coldRetry';

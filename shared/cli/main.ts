@@ -15,6 +15,7 @@ Commands:
   check                          validate the definitions, try each source and the EzGED target
   preview ID                     what launcher ID would take now, touching nothing
   retry ID | --all               put dead letters (a blob name, or a launcher's) back into staging
+  o365 link ID                   link O365 launcher ID to its mailbox (device code sign-in)
 
 Options:
   --config FILE   launcher definitions (default: ./launchers.json, else the bundled demo)
@@ -41,6 +42,10 @@ const COMMANDS = new Map<string, Command>([
     return previewCommand(p[0], { config: v.config }, process.env, log, out);
   }],
   ['retry', (p, v, log, out) => retryCommand(p[0], { config: v.config, all: !!v.all }, process.env, log, out)],
+  ['o365', async (p, v, log, out) => {
+    if (p[0] !== 'link' || !p[1]) throw new ColdError('USAGE', 'usage: cold-launcher o365 link ID');
+    return (await import('./commands/o365Link.js')).o365LinkCommand(p[1], { config: v.config }, process.env, log, out);
+  }],
 ]);
 
 export async function main(argv: string[]): Promise<number> {

@@ -151,19 +151,60 @@ const pop3Schema = z.strictObject({
   afterSuccess: z.enum(['delete', 'keep']).default('delete'),
 });
 
-const o365Schema = z.strictObject({
-  ...common,
-  ...mailDocuments,
-  protocol: z.literal('o365'),
-  source: z.string().min(1).default('inbox'),
-  tenantId: z.string().min(1),
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1).optional(),
-  certificate: z.strictObject({ thumbprint: z.string().min(1), privateKey: z.string().min(1) }).optional(),
-  authorityHost: z.url().optional(),
-  graphEndpoint: z.url().optional(),
-  afterSuccess: moveOr('read', 'delete').default('read'),
-});
+/** Microsoft Entra ID (global cloud); national clouds set `authorityHost` (e.g. https://login.microsoftonline.us). */
+export const DEFAULT_O365_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+/** Microsoft Graph (global cloud); national clouds set `graphEndpoint` (e.g. https://graph.microsoft.us). */
+export const DEFAULT_O365_GRAPH_ENDPOINT = 'https://graph.microsoft.com';
+const httpsUrl = z.url().refine((u) => u.startsWith('https://'), 'must be an https:// URL').transform((u) => u.replace(/\/+$/, ''));
+const hexThumbprint = z
+  .string()
+  .transform((v) => v.replace(/[\s:]/g, '').toLowerCase())
+  .refine((v) => /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(v), 'must be the hex SHA-1 (40 digits) or SHA-256 (64 digits) thumbprint of the certificate');
+
+const o365Schema = z
+  .strictObject({
+    ...common,
+    ...mailDocuments,
+    protocol: z.literal('o365'),
+    /** `inbox` (or another well-known folder), a path `Inbox/Factures`, or `address:folder` (another or shared mailbox). */
+    source: z.string().trim().min(1).default('inbox'),
+    /** `delegated`: linked once with `cold-launcher o365 link <id>` (device code), as EzGED does. `app-only`: client credentials. */
+    authMode: z.enum(['delegated', 'app-only']).default('delegated'),
+    tenantId: z.string().trim().min(1),
+    clientId: z.string().trim().min(1),
+    clientSecret: z.string().min(1).optional(),
+    certificate: z
+      .strictObject({ thumbprint: hexThumbprint, privateKey: z.string().min(1), x5c: z.string().min(1).optional() })
+      .optional(),
+    authorityHost: httpsUrl.default(DEFAULT_O365_AUTHORITY_HOST),
+    graphEndpoint: httpsUrl.default(DEFAULT_O365_GRAPH_ENDPOINT),
+    afterSuccess: moveOr('read', 'delete').default('read'),
+    /** Messages that can never be taken are moved there (same mailbox); otherwise left in place and reported. */
+    failedFolder: z.string().min(1).optional(),
+    /** First synchronisation of a folder (and after Graph asks for a full resync): only unread messages, or all. */
+    initialSync: z.enum(['unread', 'all']).default('unread'),
+    timeoutSeconds: z.number().int().min(1).max(3_600).default(60),
+    /** A private CA to trust (TLS-inspecting proxy); `rejectUnauthorized: false` only for a test server. */
+    tls: tlsSchema.default({ rejectUnauthorized: true }),
+  })
+  .superRefine((l, ctx) => {
+    if (l.unpackAttachedMessages) {
+      ctx.addIssue({ code: 'custom', path: ['unpackAttachedMessages'], message: 'not available with o365: attached mails are staged as .eml' });
+    }
+    if (l.authMode === 'app-only') {
+      if (!l.clientSecret === !l.certificate) {
+        ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'app-only needs exactly one of "clientSecret" or "certificate"' });
+      }
+      if (!/^[^:/\s]+@[^:/\s]+:/.test(l.source)) {
+        ctx.addIssue({ code: 'custom', path: ['source'], message: 'app-only has no signed-in user: name the mailbox as "address:folder" (e.g. "ged-facture@contoso.fr:inbox")' });
+      }
+      if (/^(common|organizations|consumers)$/i.test(l.tenantId)) {
+        ctx.addIssue({ code: 'custom', path: ['tenantId'], message: 'app-only needs your tenant id or domain, not a multi-tenant alias' });
+      }
+    } else if (l.clientSecret || l.certificate) {
+      ctx.addIssue({ code: 'custom', path: [l.clientSecret ? 'clientSecret' : 'certificate'], message: 'delegated access uses a public client (device code): remove it, or set "authMode": "app-only"' });
+    }
+  });
 
 const adullactSchema = z.strictObject({
   ...common,

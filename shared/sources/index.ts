@@ -2,10 +2,11 @@ import type { LauncherDefinition, Protocol } from '../config/schema';
 import { SourceError } from '../errors';
 import { createAdullactSource } from './adullact/adullactSource';
 import { createFolderSource } from './folder/folderSource';
+import { createO365Source } from './o365/o365Source';
 import type { Source, SourceContext, SourceFactory } from './types';
 
 /** One factory per protocol; a protocol without one says so clearly. */
-const FACTORIES = new Map<Protocol, SourceFactory<never>>([['adullact', createAdullactSource], ['folder', createFolderSource]]);
+const FACTORIES = new Map<Protocol, SourceFactory<never>>([['adullact', createAdullactSource], ['folder', createFolderSource], ['o365', createO365Source]]);
 
 export async function openSource(ctx: SourceContext): Promise<Source> {
   const factory = FACTORIES.get(ctx.launcher.protocol) as SourceFactory<LauncherDefinition> | undefined;
