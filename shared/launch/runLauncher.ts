@@ -1,4 +1,5 @@
 import type { LauncherDefinition } from '../config/schema';
+import type { Settings } from '../config/settings';
 import { ColdError, ItemRejectedError, describeError } from '../errors';
 import { createRouter, type Router } from '../routing/scenarios';
 import { parseSchedule } from '../schedule/ezgedSchedule';
@@ -18,6 +19,8 @@ export interface RunOptions {
   settlement: Settlement;
   logger: Logger;
   timezone?: string;
+  /** App settings, for sources that read their own (O365 token cache key...). */
+  settings?: Settings;
   /** Run even if no schedule row is due (CLI `--once`). */
   force?: boolean;
   now?: () => Date;
@@ -47,7 +50,7 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
 
   let source: Source | undefined;
   try {
-    source = await openSource({ launcher, state: state.source, logger: log, now });
+    source = await openSource({ launcher, state: state.source, logger: log, now, store: opts.store, settings: opts.settings });
     const ready = await collectReady(source, launcher.maxItemsPerRun, report, log);
     if (ready.length > 0) {
       // Before anything is written for them: a crash from here on leaves a trace.

@@ -19,7 +19,7 @@ export async function runProtocol(protocol: Protocol, settings: Settings, logger
   const config = await loadDefinitions(settings, store);
   const reports: LaunchReport[] = [];
   for (const launcher of config.launchers.filter((l) => l.protocol === protocol)) {
-    reports.push(await runLauncher(launcher, { store, settlement: settleWhenStaged(store), logger, timezone: config.timezone, now }));
+    reports.push(await runLauncher(launcher, { store, settlement: settleWhenStaged(store), logger, settings, timezone: config.timezone, now }));
   }
   return reports;
 }

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { LauncherDefinition } from '../config/schema';
+import type { Settings } from '../config/settings';
+import type { BlobStore } from '../staging/blobStore';
 import type { Logger } from '../util/log';
 
 /** One thing taken from a source: a file, a mail, an envelope. */
@@ -54,6 +56,10 @@ export interface SourceContext<L extends LauncherDefinition = LauncherDefinition
   state: Record<string, unknown>;
   logger: Logger;
   now(): Date;
+  /** The app's storage (for sources that keep more than `state`, e.g. O365 token caches). */
+  store?: BlobStore;
+  /** App settings / environment, for sources that read settings of their own. */
+  settings?: Settings;
 }
 
 export type SourceFactory<L extends LauncherDefinition = LauncherDefinition> = (ctx: SourceContext<L>) => Promise<Source>;

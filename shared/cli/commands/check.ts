@@ -18,7 +18,7 @@ export async function checkCommand(flags: { config?: string }, settings: Setting
       const where = 'server' in launcher ? `${launcher.server}:${launcher.port}` : ('source' in launcher && launcher.source) || '';
       let result = launcher.enabled ? 'ok' : 'ok (disabled)';
       try {
-        const source = await openSource({ launcher, state: {}, logger, now: () => new Date() });
+        const source = await openSource({ launcher, state: {}, logger, now: () => new Date(), store: session.store, settings });
         await source.close();
       } catch (err) {
         failures++;

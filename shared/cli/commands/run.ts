@@ -56,7 +56,7 @@ export async function runCommand(flags: RunFlags, settings: Settings, logger: Lo
       totals.waiting = totals.filtered = totals.skipped = totals.unrouted = 0;
       let staged = 0;
       for (const launcher of launchers) {
-        const report = await runLauncher(launcher, { store: session.store, settlement, logger, timezone: session.config.timezone, force: flags.once });
+        const report = await runLauncher(launcher, { store: session.store, settlement, logger, settings, timezone: session.config.timezone, force: flags.once });
         addLaunch(totals, report);
         staged += report.staged;
       }

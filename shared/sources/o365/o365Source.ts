@@ -59,9 +59,8 @@ export interface O365Deps {
 export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: Partial<O365Deps> = {}): Promise<Source<O365Item>> {
   const { launcher } = ctx;
   const log = ctx.logger;
-  const extra = ctx as SourceContext<O365Launcher> & { store?: BlobStore; settings?: Settings };
-  const settings = deps.settings ?? extra.settings ?? process.env;
-  const store = () => deps.store ?? extra.store ?? storeFromSettings(settings);
+  const settings = deps.settings ?? ctx.settings ?? process.env;
+  const store = () => deps.store ?? ctx.store ?? storeFromSettings(settings);
   const { address, folderPath } = parseMailboxSource(launcher.source);
   const mailbox = mailboxPath(address);
   const transport = createTransport(launcher.tls, launcher.timeoutSeconds * 1000);
