@@ -1,6 +1,6 @@
-import { access, cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { splitExtension } from '../../routing/safeName';
+import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { freeName } from '../../util/freeName';
 import { resolveFolder } from '../folder/afterSuccess';
 
 /** What happens to an envelope (folder or zip) once all its documents are safe. */
@@ -38,16 +38,4 @@ export async function quarantineEnvelope(path: string, dir: string, reason: stri
   const moved = await moveEnvelopeInto(path, dir);
   await writeFile(`${moved}.error.txt`, `${now.toISOString()}\n${reason}\n`, 'utf8');
   return moved;
-}
-
-async function freeName(dir: string, name: string): Promise<string> {
-  const { stem, ext } = splitExtension(name);
-  for (let n = 0; ; n++) {
-    const candidate = join(dir, n === 0 ? name : `${stem}_${n}${ext ? '.' + ext : ''}`);
-    try {
-      await access(candidate);
-    } catch {
-      return candidate;
-    }
-  }
 }

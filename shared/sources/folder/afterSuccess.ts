@@ -1,4 +1,5 @@
-import { access, link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { freeName } from '../../util/freeName';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { splitExtension } from '../../routing/safeName';
 
@@ -48,18 +49,6 @@ export async function moveInto(path: string, dir: string): Promise<string> {
         return free;
       }
       throw err;
-    }
-  }
-}
-
-async function freeName(dir: string, name: string): Promise<string> {
-  const { stem, ext } = splitExtension(name);
-  for (let n = 0; ; n++) {
-    const candidate = join(dir, n === 0 ? name : `${stem}_${n}${ext ? '.' + ext : ''}`);
-    try {
-      await access(candidate);
-    } catch {
-      return candidate;
     }
   }
 }

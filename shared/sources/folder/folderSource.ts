@@ -1,10 +1,11 @@
 import { createReadStream, type Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { LauncherOf } from '../../config/schema';
 import { ItemRejectedError, SourceError } from '../../errors';
 import { compileFilenameFilter } from '../../routing/filenameFilter';
+import { lengthCheck } from '../../util/lengthCheck';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { completionFor, putAsideFile, resolveFolder } from './afterSuccess';
 import { isHidden, isTemporary } from './skipRules';
@@ -128,16 +129,7 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
 
 /** Reads the file and fails if its size is not the one that was seen stable. */
 function openVerified(item: FolderItem): Readable {
-  let seen = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb) {
-      cb(seen === item.size ? null : new SourceError('FILE_CHANGED', `${item.label} changed while it was read (${seen} bytes instead of ${item.size})`));
-    },
-  });
+  const check = lengthCheck(item.size, (seen) => new SourceError('FILE_CHANGED', `${item.label} changed while it was read (${seen} bytes instead of ${item.size})`));
   // One read for a small file; bounded chunks for a large one.
   const file = createReadStream(item.path, { highWaterMark: Math.min(Math.max(item.size, 64 * 1024), READ_CHUNK_BYTES) });
   file.on('error', (err) => check.destroy(err));

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { ColdError, SourceError } from '../../errors';
+import { lengthCheck } from '../../util/lengthCheck';
 import type { Logger } from '../../util/log';
 import { GraphRequestError } from './errors';
 import { DEFAULT_RETRY_OPTIONS, parseRetryAfter, retryDecision, type RetryOptions } from './retryPolicy';
@@ -149,18 +150,9 @@ function header(res: IncomingMessage, name: string): string | undefined {
 /** Passes the stream through and fails it if it ends before Content-Length bytes. */
 function verifiedLength(res: IncomingMessage, path: string): Readable {
   const announced = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined;
-  let seen = 0;
-  const check = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb) {
-      cb(announced === undefined || seen === announced ? null : new SourceError('TRUNCATED', `${path}: ${seen} bytes received of ${announced}`));
-    },
-  });
+  const check = lengthCheck(announced, (seen) => new SourceError('TRUNCATED', `${path}: ${seen} bytes received of ${announced}`));
   res.on('error', (err) => check.destroy(err));
-  res.on('aborted', () => check.destroy(new SourceError('TRUNCATED', `${path}: connection closed after ${seen} bytes`)));
+  res.on('aborted', () => check.destroy(new SourceError('TRUNCATED', `${path}: connection closed before the end`)));
   check.on('close', () => {
     if (!res.complete) res.destroy();
   });
