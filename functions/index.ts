@@ -1,5 +1,6 @@
 // Entry point of the bundle: importing each function file registers it with the host.
 import './folderLauncher';
+import './imapLauncher';
 import './coldSender';
 import './adullactLauncher';
 import './o365Launcher';

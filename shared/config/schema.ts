@@ -126,21 +126,60 @@ const folderSchema = z.strictObject({
   failedFolder: z.string().min(1).optional(),
 });
 
-const imapSchema = z.strictObject({
-  ...common,
-  ...mailServer,
-  ...mailDocuments,
-  protocol: z.literal('imap'),
-  source: z.string().min(1).default('INBOX'),
-  afterSuccess: z
-    .string()
-    .regex(/^(seen|delete|flag|move:.+)$/, 'must be "seen", "delete", "flag" or "move:<folder>"')
-    .default('seen'),
-  failedFolder: z.string().min(1).optional(),
-  auth: z
-    .strictObject({ type: z.literal('oauth2'), accessToken: z.string().min(1).optional(), provider: z.string().optional() })
-    .optional(),
+/** IMAP: runs in a row in which a message failed before it goes to `failedFolder`. */
+export const DEFAULT_IMAP_MAX_FAILURES = 5;
+
+const imapOauth2Schema = z.strictObject({
+  type: z.literal('oauth2'),
+  /**
+   * Where the XOAUTH2 access token comes from: `static` (`accessToken`, refreshed by
+   * someone else), `google` / `microsoft` / `refresh-token` (OAuth2 refresh-token grant
+   * with `clientId`, `clientSecret`, `refreshToken`; `tokenUrl` for `refresh-token`,
+   * `tenantId` for `microsoft`), or a provider registered in code.
+   */
+  provider: z.string().min(1).default('static'),
+  accessToken: z.string().min(1).optional(),
+  clientId: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).optional(),
+  refreshToken: z.string().min(1).optional(),
+  tenantId: z.string().min(1).optional(),
+  tokenUrl: z.url().optional(),
+  scope: z.string().min(1).optional(),
 });
+
+const imapSchema = z
+  .strictObject({
+    ...common,
+    ...mailServer,
+    ...mailDocuments,
+    protocol: z.literal('imap'),
+    /** The folder to watch; nested folders as `Parent/Child` (or with the server's own separator). */
+    source: z.string().min(1).default('INBOX'),
+    afterSuccess: z
+      .string()
+      .regex(/^(seen|delete|flag|move:.+)$/, 'must be "seen", "delete", "flag" or "move:<folder>"')
+      .default('seen'),
+    failedFolder: z.string().min(1).optional(),
+    /** Runs in a row a message may fail before it is moved to `failedFolder`. */
+    maxFailures: z.number().int().min(1).max(1_000).default(DEFAULT_IMAP_MAX_FAILURES),
+    /** Messages taken per run at most (oldest first); overrides `maxItemsPerRun`. */
+    maxMessagesPerRun: z.number().int().min(1).max(100_000).optional(),
+    auth: imapOauth2Schema.optional(),
+  })
+  .superRefine((l, ctx) => {
+    if (!l.password === !l.auth) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'give exactly one of "password" (e.g. a Gmail app password) or "auth" (OAuth2)' });
+    }
+    if (l.auth?.provider === 'static' && !l.auth.accessToken) {
+      ctx.addIssue({ code: 'custom', path: ['auth', 'accessToken'], message: 'required with the "static" provider' });
+    }
+    if (l.failedFolder && l.failedFolder === l.source) {
+      ctx.addIssue({ code: 'custom', path: ['failedFolder'], message: 'must differ from the watched folder' });
+    }
+    if (l.afterSuccess === `move:${l.source}`) {
+      ctx.addIssue({ code: 'custom', path: ['afterSuccess'], message: 'cannot move messages into the watched folder itself' });
+    }
+  });
 
 const pop3Schema = z.strictObject({
   ...common,

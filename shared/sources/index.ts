@@ -2,11 +2,12 @@ import type { LauncherDefinition, Protocol } from '../config/schema';
 import { SourceError } from '../errors';
 import { createAdullactSource } from './adullact/adullactSource';
 import { createFolderSource } from './folder/folderSource';
+import { createImapSource } from './imap/imapSource';
 import { createO365Source } from './o365/o365Source';
 import type { Source, SourceContext, SourceFactory } from './types';
 
 /** One factory per protocol; a protocol without one says so clearly. */
-const FACTORIES = new Map<Protocol, SourceFactory<never>>([['adullact', createAdullactSource], ['folder', createFolderSource], ['o365', createO365Source]]);
+const FACTORIES = new Map<Protocol, SourceFactory<never>>([['adullact', createAdullactSource], ['folder', createFolderSource], ['imap', createImapSource], ['o365', createO365Source]]);
 
 export async function openSource(ctx: SourceContext): Promise<Source> {
   const factory = FACTORIES.get(ctx.launcher.protocol) as SourceFactory<LauncherDefinition> | undefined;

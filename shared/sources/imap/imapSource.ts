@@ -1,0 +1,256 @@
+import type { Readable } from 'node:stream';
+import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { LauncherOf } from '../../config/schema';
+import { ItemRejectedError, SourceError, describeError } from '../../errors';
+import { readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
+import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
+import { mailActionFor, moveMessage } from './afterSuccess';
+import { connectImap, connectionError } from './connect';
+import { messageIdentity } from './identity';
+import { mailboxPath } from './mailboxPath';
+import { imapMemory } from './memory';
+
+/** Messages whose headers are fetched in one command while scanning. */
+export const FETCH_BATCH = 100;
+/** Bytes asked per partial FETCH when downloading a message (memory per download). */
+export const DOWNLOAD_CHUNK_SIZE = 1024 * 1024;
+/** One mail connection: one message at a time. */
+export const IMAP_CONCURRENCY = 1;
+/** Time given to LOGOUT before the socket is just closed. */
+const LOGOUT_TIMEOUT_MS = 5_000;
+
+export interface ImapItem extends SourceItem {
+  uid: number;
+  /** UIDVALIDITY of the folder when the message was seen: acting on a UID needs the same. */
+  uidValidity: string;
+  size: number;
+  /** Short identity (see identity.ts), the key of the source's memory. */
+  id: string;
+}
+
+type ImapLauncher = LauncherOf<'imap'>;
+
+/**
+ * The IMAP launcher's source: one folder of one mailbox, over ONE connection per run.
+ * - scan: SEARCH with the criteria of the afterSuccess action (unseen, unflagged... so
+ *   handled mail is not fetched again), oldest UID first, headers only;
+ * - documents: downloads the message in chunks to a temp file and reads it with the
+ *   shared MIME layer (shared/mail);
+ * - acknowledge: the afterSuccess action, only while UIDVALIDITY is unchanged;
+ * - putAside: move to `failedFolder`, or remember it and leave it in place.
+ * Identity, hence exactly-once, rests on Message-ID + header hash + size, not on the
+ * UID (see identity.ts and memory.ts).
+ */
+export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promise<Source<ImapItem>> {
+  const { launcher } = ctx;
+  const log = ctx.logger.child({ server: launcher.server, folder: launcher.source });
+  const action = mailActionFor(launcher.afterSuccess);
+  const memory = imapMemory(ctx.state, ctx.now());
+  const client = await connectImap(launcher, log);
+  const open = new Map<string, MailDocuments>();
+  const attempted = new Set<string>();
+
+  try {
+    for (const folder of [...action.folders, ...(launcher.failedFolder ? [launcher.failedFolder] : [])]) await ensureFolder(client, folder);
+    await client.mailboxOpen(mailboxPath(launcher.source));
+  } catch (err) {
+    await logout(client);
+    if (err instanceof SourceError) throw err;
+    if ((err as { serverResponseCode?: string }).serverResponseCode === 'NONEXISTENT' || /doesn't exist|not exist|unknown mailbox/i.test(String((err as { responseText?: string }).responseText))) {
+      throw new SourceError('IMAP_FOLDER_NOT_FOUND', `launcher ${launcher.id}: folder "${launcher.source}" does not exist on ${launcher.server} (nested folders: "Parent/Child")`, { cause: err });
+    }
+    throw connectionError(launcher, err);
+  }
+
+  const currentUidValidity = () => String(client.mailbox ? client.mailbox.uidValidity : '');
+
+  async function* scan(limit: number): AsyncGenerator<Candidate<ImapItem>> {
+    const max = launcher.maxMessagesPerRun ?? limit;
+    const uidValidity = currentUidValidity();
+    if (memory.uidValidity && memory.uidValidity !== uidValidity) {
+      log.warn(
+        `UIDVALIDITY of "${launcher.source}" changed from ${memory.uidValidity} to ${uidValidity} (mailbox rebuilt or migrated): ` +
+          'messages are recognised by Message-ID and content, nothing is lost or filed twice',
+        { previous: memory.uidValidity, uidValidity },
+      );
+    }
+    memory.uidValidity = uidValidity;
+    const found = await client.search(action.criteria, { uid: true });
+    if (found === false || found === undefined) throw new SourceError('IMAP_SEARCH_FAILED', `launcher ${launcher.id}: SEARCH failed in "${launcher.source}"`);
+    const uids = [...found].sort((a, b) => a - b);
+    let ready = 0;
+    let reappeared = 0;
+    for (let i = 0; i < uids.length; i += FETCH_BATCH) {
+      const batch = uids.slice(i, i + FETCH_BATCH);
+      if (ready >= max) {
+        for (const uid of batch) yield { verdict: 'waiting', label: `UID ${uid}`, reason: `batch limit of ${max} reached, taken by a later run` };
+        continue;
+      }
+      // Collected first: no other command may run while a FETCH is being iterated.
+      const msgs = (await client.fetchAll(batch.join(','), { uid: true, size: true, envelope: true, headers: true }, { uid: true })).sort((a, b) => a.uid - b.uid);
+      for (const m of msgs) {
+        const label = labelOf(m);
+        if (ready >= max) {
+          yield { verdict: 'waiting', label, reason: `batch limit of ${max} reached, taken by a later run` };
+          continue;
+        }
+        const { key, id } = messageIdentity(launcher.source, m.headers ?? Buffer.alloc(0), m.size ?? 0, m.envelope?.messageId);
+        const now = ctx.now().toISOString();
+        if (memory.handled[id]) {
+          const at = memory.handled[id];
+          memory.handled[id] = now;
+          reappeared++;
+          yield { verdict: 'skipped', label, reason: `already filed on ${at} (same Message-ID and content): left as it is` };
+          continue;
+        }
+        const rejected = memory.rejected[id];
+        if (rejected) {
+          rejected.at = now;
+          yield { verdict: 'skipped', label, reason: `put aside earlier: ${rejected.reason} (set "failedFolder" to move such messages out)` };
+          continue;
+        }
+        ready++;
+        yield { verdict: 'ready', label, item: { key, label, uid: m.uid, uidValidity, size: m.size ?? 0, id } };
+      }
+    }
+    if (reappeared > 0) {
+      log.info(`${reappeared} message(s) already filed are back among the messages to take (flags lost or reset?): they are not filed again`);
+    }
+  }
+
+  async function documents(item: ImapItem): Promise<SourceDocument[]> {
+    await releaseOthers(item.key);
+    const failure = memory.failures[item.id];
+    if (launcher.failedFolder && failure && failure.count >= launcher.maxFailures) {
+      throw new ItemRejectedError(`failed in ${failure.count} runs in a row${failure.lastError ? ` (last: ${failure.lastError})` : ''}`);
+    }
+    if (failure && failure.count >= launcher.maxFailures) {
+      log.warn(`"${item.label}" failed in ${failure.count} runs in a row (last: ${failure.lastError ?? 'unknown'}); set "failedFolder" to move such messages out`, { uid: item.uid });
+    }
+    let mail: MailDocuments;
+    try {
+      assertSameUidValidity(item);
+      const dl = await client.download(String(item.uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_SIZE });
+      if (!('content' in dl) || !dl.content) {
+        throw new SourceError('IMAP_MESSAGE_GONE', `UID ${item.uid} is no longer in "${launcher.source}" (moved or deleted meanwhile)`);
+      }
+      // No strict check against RFC822.SIZE: some servers (Exchange) only estimate it. A lost
+      // connection fails the stream; a message expunged during the download ends it early,
+      // which the check below catches.
+      mail = await readMailDocuments(dl.content as Readable, launcher);
+      if (!(await stillThere(item.uid))) {
+        await mail.dispose();
+        throw new SourceError('IMAP_MESSAGE_GONE', `UID ${item.uid} was removed from "${launcher.source}" while it was downloaded`);
+      }
+    } catch (err) {
+      if (!(err instanceof ItemRejectedError)) recordFailure(item, err);
+      throw err;
+    }
+    open.set(item.key, mail);
+    if (mail.message.size !== item.size) log.debug(`UID ${item.uid}: ${mail.message.size} bytes downloaded, the server announced ${item.size}`);
+    for (const note of mail.notes) log.info(`"${item.label}": ${note}`);
+    return mail.documents.map((doc) => ({
+      ...doc,
+      open: async () => {
+        if (!attempted.has(item.key)) {
+          attempted.add(item.key);
+          recordFailure(item, undefined);
+        }
+        const stream = await doc.open();
+        stream.once('error', (err) => recordFailure(item, err, false));
+        return stream;
+      },
+    }));
+  }
+
+  /**
+   * Counts a run in which the message was started but not finished; cleared by
+   * acknowledge/putAside. `count: false` only records the error of this run.
+   */
+  function recordFailure(item: ImapItem, err: unknown, count = true): void {
+    const f = (memory.failures[item.id] ??= { count: 0, at: ctx.now().toISOString() });
+    if (count) f.count++;
+    f.at = ctx.now().toISOString();
+    if (err !== undefined) f.lastError = describeError(err).slice(0, 300);
+  }
+
+  async function stillThere(uid: number): Promise<boolean> {
+    const found = await client.search({ uid: String(uid) }, { uid: true });
+    return Array.isArray(found) && found.includes(uid);
+  }
+
+  function assertSameUidValidity(item: ImapItem): void {
+    const now = currentUidValidity();
+    if (now !== item.uidValidity) {
+      throw new SourceError('IMAP_UIDVALIDITY_CHANGED', `UIDVALIDITY of "${launcher.source}" changed during the run (${item.uidValidity} → ${now}): UID ${item.uid} is left for the next run`);
+    }
+  }
+
+  async function releaseOthers(keep?: string): Promise<void> {
+    for (const [key, mail] of open) {
+      if (key === keep) continue;
+      open.delete(key);
+      await mail.dispose();
+    }
+  }
+
+  async function done(item: ImapItem): Promise<void> {
+    delete memory.failures[item.id];
+    const mail = open.get(item.key);
+    open.delete(item.key);
+    await mail?.dispose();
+  }
+
+  return {
+    concurrency: IMAP_CONCURRENCY,
+    scan,
+    documents,
+    async acknowledge(item) {
+      assertSameUidValidity(item);
+      await action.apply(client, item.uid);
+      memory.handled[item.id] = ctx.now().toISOString();
+      await done(item);
+      log.debug(`UID ${item.uid} ${action.description}`, { uid: item.uid });
+    },
+    async putAside(item, reason) {
+      if (launcher.failedFolder) {
+        assertSameUidValidity(item);
+        await moveMessage(client, item.uid, launcher.failedFolder);
+        log.warn(`"${item.label}" moved to ${launcher.failedFolder}: ${reason}`, { uid: item.uid, reason });
+      } else {
+        memory.rejected[item.id] = { at: ctx.now().toISOString(), reason: reason.slice(0, 300) };
+        log.warn(`"${item.label}" left in "${launcher.source}" and skipped from now on: ${reason}`, { uid: item.uid, reason });
+      }
+      await done(item);
+    },
+    async close() {
+      await releaseOthers();
+      await logout(client);
+    },
+  };
+}
+
+function labelOf(m: FetchMessageObject): string {
+  const subject = (m.envelope?.subject ?? '').replace(/\s+/g, ' ').trim().slice(0, 80);
+  return subject ? `UID ${m.uid} "${subject}"` : `UID ${m.uid}`;
+}
+
+async function ensureFolder(client: ImapFlow, folder: string): Promise<void> {
+  const path = mailboxPath(folder);
+  const list = await client.list();
+  const wanted = Array.isArray(path) ? path : [path];
+  const exists = list.some((m) => m.path === folder || (m.delimiter && m.path === wanted.join(m.delimiter)));
+  if (!exists) await client.mailboxCreate(path);
+}
+
+async function logout(client: ImapFlow): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([client.logout(), new Promise((resolve) => (timer = setTimeout(resolve, LOGOUT_TIMEOUT_MS)))]);
+  } catch {
+    // the connection is gone already
+  } finally {
+    clearTimeout(timer);
+    client.close();
+  }
+}

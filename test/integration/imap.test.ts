@@ -1,0 +1,322 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseConfig } from '../../shared/config/load';
+import type { LauncherDefinition, LauncherOf } from '../../shared/config/schema';
+import { ItemRejectedError } from '../../shared/errors';
+import { runLauncher } from '../../shared/launch/runLauncher';
+import { settleWhenStaged } from '../../shared/launch/settlement';
+import type { LaunchReport } from '../../shared/launch/report';
+import type { BlobStore } from '../../shared/staging/blobStore';
+import { decodeMetadata } from '../../shared/staging/metadata';
+import { clientOptions, connectionError } from '../../shared/sources/imap/connect';
+import { createImapSource, type ImapItem } from '../../shared/sources/imap/imapSource';
+import { createLogger, silentLogger, type Logger } from '../../shared/util/log';
+import { buildCorpus, message, multipart, text, attachment, PDF } from '../fixtures/mail/corpus';
+import { useAzurite, uniqueName } from '../helpers/azurite';
+import { appendMessages, dovecotGate, folderContents, testImapClient, useDovecot, type RunningDovecot } from '../helpers/dovecot';
+
+const gate = dovecotGate();
+const dovecot = useDovecot(gate.skip);
+const azurite = useAzurite();
+
+function launcher(d: RunningDovecot, over: Record<string, unknown> = {}): LauncherOf<'imap'> {
+  const text = JSON.stringify({
+    ezged: { dropFolder: '/unused' },
+    launchers: [
+      {
+        id: uniqueName('imap'),
+        protocol: 'imap',
+        server: d.host,
+        port: d.imapPort,
+        security: 'starttls',
+        user: d.user,
+        password: '%IMAP_PASSWORD%',
+        tls: { ca: d.certPem, servername: 'localhost' },
+        timeoutSeconds: 20,
+        scenarios: [{ group: 'pdf', waitdir: 'factures' }, { waitdir: 'divers' }],
+        ...over,
+      },
+    ],
+  });
+  return parseConfig(text, { IMAP_PASSWORD: d.password }).launchers[0] as LauncherOf<'imap'>;
+}
+
+const run = (l: LauncherDefinition, store: BlobStore, extra: Partial<Parameters<typeof runLauncher>[1]> = {}) =>
+  runLauncher(l, { store, settlement: settleWhenStaged(store), logger: silentLogger, force: true, ...extra });
+
+/** Staged document names by Message-ID, sorted (blob names do not keep the document order; unit tests check it). */
+async function stagedByMessage(store: BlobStore): Promise<Map<string, string[]>> {
+  const rows: { mid: string; blob: string; name: string }[] = [];
+  for await (const b of store.list('staging')) {
+    const props = await store.container('staging').getBlobClient(b.name).getProperties();
+    const m = decodeMetadata(props.metadata);
+    rows.push({ mid: m.sourceKey!.split('|')[1]!, blob: b.name, name: m.fileName! });
+  }
+  rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.mid, [...(out.get(r.mid) ?? []), r.name]);
+  return out;
+}
+
+const counts = (r: LaunchReport) => ({ found: r.found, staged: r.staged, acknowledged: r.acknowledged, putAside: r.putAside, alreadyStaged: r.alreadyStaged, failed: r.failed, error: r.error });
+const mid = (name: string, tag: string) => `<${name}.${tag}@example.org>`;
+
+function simpleMail(id: string, file = 'doc.pdf'): string {
+  return message(id, `Mail ${id}`, multipart('mixed', [text('x'), attachment('application/pdf', `filename="${file}"`, PDF)]));
+}
+
+function capture(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, logger: createLogger((level, msg) => lines.push(`${level} ${msg}`)) };
+}
+
+describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
+  test('the corpus: the right documents are staged, handled mail is marked read, bad mail goes to failedFolder', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const corpus = buildCorpus('corpus');
+    await appendMessages(d, 'Corpus', corpus.map((m) => m.raw));
+    const l = launcher(d, { source: 'Corpus', failedFolder: 'Corpus-failed' });
+    const report = await run(l, store);
+    const rejected = corpus.filter((m) => m.expected === 'rejected');
+    const taken = corpus.filter((m) => m.expected !== 'rejected');
+    assert.deepEqual(counts(report), {
+      found: corpus.length,
+      staged: taken.reduce((n, m) => n + (m.expected as string[]).length, 0),
+      acknowledged: taken.length,
+      putAside: rejected.length,
+      alreadyStaged: 0,
+      failed: 0,
+      error: undefined,
+    });
+    const staged = await stagedByMessage(store);
+    for (const m of taken) assert.deepEqual(staged.get(mid(m.name, 'corpus')), [...(m.expected as string[])].sort(), m.name);
+    assert.equal(staged.size, taken.length);
+
+    const left = await folderContents(d, 'Corpus');
+    assert.equal(left.length, taken.length);
+    assert.ok(left.every((m) => m.flags.includes('\\Seen')), 'every taken message is marked read');
+    const failed = await folderContents(d, 'Corpus-failed');
+    assert.deepEqual(failed.map((m) => m.messageId).sort(), rejected.map((m) => mid(m.name, 'corpus')).sort());
+
+    // A second run finds nothing: handled mail is not fetched again.
+    const again = await run(l, store);
+    assert.deepEqual([again.found, again.staged, again.error], [0, 0, undefined]);
+  });
+
+  test('without failedFolder, a mail that can never be taken stays where it is and is not downloaded again', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const m = buildCorpus('nofailed').find((c) => c.name === 'malformed')!;
+    await appendMessages(d, 'NoFailed', [m.raw]);
+    const l = launcher(d, { source: 'NoFailed' });
+    const first = await run(l, store);
+    assert.deepEqual([first.found, first.putAside], [1, 1]);
+    const second = await run(l, store);
+    assert.deepEqual([second.found, second.skipped, second.putAside], [0, 1, 0]);
+    const left = await folderContents(d, 'NoFailed');
+    assert.equal(left.length, 1);
+    assert.ok(!left[0]!.flags.includes('\\Seen'));
+  });
+
+  for (const [afterSuccess, check] of [
+    ['seen', (msgs: { flags: string[] }[], archive: unknown[]) => msgs.length === 1 && msgs[0]!.flags.includes('\\Seen') && archive.length === 0],
+    ['flag', (msgs: { flags: string[] }[], archive: unknown[]) => msgs.length === 1 && msgs[0]!.flags.includes('\\Flagged') && !msgs[0]!.flags.includes('\\Seen') && archive.length === 0],
+    ['delete', (msgs: unknown[], archive: unknown[]) => msgs.length === 0 && archive.length === 0],
+    ['move:Traite/2025', (msgs: unknown[], archive: unknown[]) => msgs.length === 0 && archive.length === 1],
+  ] as const) {
+    test(`afterSuccess ${afterSuccess}: done once staged, and the message is not taken again`, async () => {
+      const d = dovecot();
+      const store = await azurite.reset();
+      const folder = uniqueName('After');
+      await appendMessages(d, folder, [simpleMail(uniqueName('after'))]);
+      const l = launcher(d, { source: folder, afterSuccess });
+      const first = await run(l, store);
+      assert.deepEqual([first.found, first.staged, first.acknowledged, first.error], [1, 1, 1, undefined]);
+      const archive = afterSuccess.startsWith('move:') ? await folderContents(d, 'Traite/2025') : [];
+      assert.ok(check(await folderContents(d, folder) as never, archive), JSON.stringify(await folderContents(d, folder)));
+      const second = await run(l, store);
+      assert.deepEqual([second.found, second.staged], [0, 0]);
+      // move: clean the shared target for the next test
+      if (archive.length) {
+        const c = await testImapClient(d);
+        await c.mailboxDelete('Traite/2025');
+        await c.logout();
+      }
+    });
+  }
+
+  test('nested source folder and oldest first with maxMessagesPerRun', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const ids = ['n1', 'n2', 'n3'].map((n) => uniqueName(n));
+    await appendMessages(d, 'Scans/Factures', ids.map((id) => simpleMail(id)));
+    const l = launcher(d, { source: 'Scans/Factures', maxMessagesPerRun: 2 });
+    const first = await run(l, store);
+    assert.deepEqual([first.found, first.staged, first.waiting], [2, 2, 1]);
+    const staged = await stagedByMessage(store);
+    assert.deepEqual([...staged.keys()].sort(), ids.slice(0, 2).map((i) => `<${i}@example.org>`).sort());
+    const second = await run(l, store);
+    assert.deepEqual([second.found, second.staged], [1, 1]);
+  });
+
+  test('implicit TLS with the self-signed certificate trusted through tls.ca; refused without it', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Tls');
+    await appendMessages(d, folder, [simpleMail(uniqueName('tls'))]);
+    const untrusted = await run(launcher(d, { source: folder, port: d.imapsPort, security: 'tls', tls: { servername: 'localhost' } }), store);
+    assert.match(untrusted.error ?? '', /IMAP_TLS_FAILED/);
+    assert.match(untrusted.error ?? '', /"tls": \{ "ca"/);
+    assert.equal(untrusted.staged, 0);
+    const trusted = await run(launcher(d, { source: folder, port: d.imapsPort, security: 'tls' }), store);
+    assert.deepEqual([trusted.found, trusted.staged, trusted.error], [1, 1, undefined]);
+  });
+
+  test('STARTTLS is required, not opportunistic: an untrusted certificate fails instead of falling back', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const report = await run(launcher(d, { source: 'INBOX', tls: {} }), store);
+    assert.match(report.error ?? '', /IMAP_TLS_FAILED/);
+  });
+
+  test('security "none" (with allowInsecure) logs in over clear text on the plain port', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Clear');
+    await appendMessages(d, folder, [simpleMail(uniqueName('clear'))]);
+    const report = await run(launcher(d, { source: folder, security: 'none', allowInsecure: true, tls: {} }), store);
+    assert.deepEqual([report.found, report.staged, report.error], [1, 1, undefined]);
+  });
+
+  test('a wrong password: a clear error, the launcher reports it, nothing staged, no secret in the text', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Auth');
+    await appendMessages(d, folder, [simpleMail(uniqueName('auth'))]);
+    const l = { ...launcher(d, { source: folder }), password: 'not-the-password-123' };
+    const { logger, lines } = capture();
+    const report = await run(l, store, { logger });
+    assert.match(report.error ?? '', /IMAP_AUTH_FAILED: launcher .*refused the login of alice .*Check "user" and "password"/);
+    assert.equal(report.staged, 0);
+    assert.equal((await stagedByMessage(store)).size, 0);
+    assert.ok(!lines.join('\n').includes(d.password), 'the real password never shows');
+    assert.equal((await folderContents(d, folder))[0]!.flags.includes('\\Seen'), false);
+  });
+
+  test('a crash between staging and marking read: the re-run files nothing twice and marks it', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Crash');
+    const id = uniqueName('crash');
+    await appendMessages(d, folder, [message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]))]);
+    const l = launcher(d, { source: folder });
+    // The process dies after staging, before the message is marked: the pipeline never acknowledges.
+    const noAck = { ...settleWhenStaged(store), isSettled: async () => false };
+    const first = await run(l, store, { settlement: noAck });
+    assert.deepEqual([first.staged, first.acknowledged], [2, 0]);
+    assert.equal((await folderContents(d, folder))[0]!.flags.includes('\\Seen'), false);
+    const second = await run(l, store);
+    assert.deepEqual([second.found, second.staged, second.alreadyStaged, second.acknowledged], [1, 0, 1, 1]);
+    assert.deepEqual((await stagedByMessage(store)).get(`<${id}@example.org>`), ['a.pdf', 'b.pdf']);
+    assert.ok((await folderContents(d, folder))[0]!.flags.includes('\\Seen'));
+  });
+
+  test('UIDVALIDITY change (mailbox recreated, flags lost): new mail is taken, old mail is not filed again', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Uv');
+    const [m1, m2, m3, m4] = ['m1', 'm2', 'm3', 'm4'].map((n) => simpleMail(uniqueName(`uv-${n}`), `${n}.pdf`));
+    await appendMessages(d, folder, [m1!, m2!]);
+    const l = launcher(d, { source: folder });
+    assert.deepEqual(counts(await run(l, store)).acknowledged, 2);
+    // m3 is staged but the run "crashes" before marking it.
+    await appendMessages(d, folder, [m3!]);
+    const noAck = { ...settleWhenStaged(store), isSettled: async () => false };
+    assert.equal((await run(l, store, { settlement: noAck })).staged, 1);
+
+    const client = await testImapClient(d);
+    const before = (await client.mailboxOpen(folder)).uidValidity;
+    await client.mailboxClose();
+    await client.mailboxDelete(folder);
+    await client.mailboxCreate(folder);
+    await client.logout();
+    await appendMessages(d, folder, [m1!, m2!, m3!, m4!]); // all unseen again, new UIDs
+    const c2 = await testImapClient(d);
+    const afterUv = (await c2.mailboxOpen(folder)).uidValidity;
+    await c2.logout();
+    assert.notEqual(afterUv, before);
+
+    const { logger, lines } = capture();
+    const report = await run(l, store, { logger });
+    assert.deepEqual([report.found, report.staged, report.alreadyStaged, report.acknowledged, report.skipped], [2, 1, 1, 2, 2]);
+    const staged = await stagedByMessage(store);
+    assert.equal(staged.size, 4);
+    assert.deepEqual([...staged.values()].flat().sort(), ['m1.pdf', 'm2.pdf', 'm3.pdf', 'm4.pdf']);
+    assert.ok(lines.some((x) => /UIDVALIDITY .* changed from/.test(x)), lines.join('\n'));
+  });
+
+  test('a message that fails run after run goes to failedFolder with the reason', async () => {
+    const d = dovecot();
+    const folder = uniqueName('Fails');
+    await appendMessages(d, folder, [simpleMail(uniqueName('fails'))]);
+    const l = launcher(d, { source: folder, failedFolder: `${folder}-failed`, maxFailures: 2 });
+    const state: Record<string, unknown> = {};
+    const ctx = { launcher: l, state, logger: silentLogger, now: () => new Date() };
+    const readyItem = async (src: Awaited<ReturnType<typeof createImapSource>>): Promise<ImapItem> => {
+      for await (const c of src.scan(10)) if (c.verdict === 'ready') return c.item;
+      throw new Error('no ready item');
+    };
+    for (let i = 0; i < 2; i++) {
+      // Staging starts (a document is opened) but never completes: the run ends without acknowledging.
+      const src = await createImapSource(ctx);
+      const docs = await src.documents(await readyItem(src));
+      (await docs[0]!.open()).destroy();
+      await src.close();
+    }
+    const src = await createImapSource(ctx);
+    const item = await readyItem(src);
+    const err = await src.documents(item).catch((e: unknown) => e);
+    assert.ok(err instanceof ItemRejectedError);
+    assert.match(err.message, /failed in 2 runs in a row/);
+    await src.putAside(item, err.message);
+    await src.close();
+    assert.equal((await folderContents(d, folder)).length, 0);
+    assert.equal((await folderContents(d, `${folder}-failed`)).length, 1);
+  });
+
+  test('XOAUTH2 against a server that does not offer it: a clear error (see imapOauth2.test.ts for the accepted case)', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const l = launcher(d, { password: undefined, auth: { type: 'oauth2', accessToken: 'ya29.not-a-real-token' } });
+    const report = await run(l, store);
+    assert.match(report.error ?? '', /IMAP_AUTH_FAILED: .*does not offer OAuth2/);
+    assert.ok(!(report.error ?? '').includes('ya29.not-a-real-token'));
+  });
+});
+
+describe('IMAP connection settings (no server needed)', () => {
+  const base = { server: 'imap.gmail.com', user: 'ged@gmail.com', password: 'app-password-1234' };
+  const parse = (over: Record<string, unknown>) =>
+    parseConfig(JSON.stringify({ ezged: { dropFolder: '/x' }, launchers: [{ id: 'g', protocol: 'imap', scenarios: [{ waitdir: 'w' }], ...base, ...over }] }), {}).launchers[0] as LauncherOf<'imap'>;
+
+  test('security: 993 means implicit TLS, another port STARTTLS (required), none only when allowed', async () => {
+    const tls = await clientOptions(parse({}), silentLogger);
+    assert.deepEqual([tls.port, tls.secure, tls.doSTARTTLS, tls.tls?.rejectUnauthorized], [993, true, undefined, true]);
+    const starttls = await clientOptions(parse({ port: 143 }), silentLogger);
+    assert.deepEqual([starttls.secure, starttls.doSTARTTLS], [false, true]);
+    const none = await clientOptions(parse({ port: 143, security: 'none', allowInsecure: true }), silentLogger);
+    assert.deepEqual([none.secure, none.doSTARTTLS], [false, false]);
+    assert.throws(() => parse({ security: 'none' }), /allowInsecure/);
+  });
+
+  test('Gmail authentication failures explain app passwords and IMAP access', () => {
+    const err = Object.assign(new Error('Command failed'), { authenticationFailed: true, responseText: 'Invalid credentials (Failure)' });
+    const e = connectionError(parse({}), err);
+    assert.equal(e.code, 'IMAP_AUTH_FAILED');
+    assert.match(e.message, /refused the login of ged@gmail.com \(Invalid credentials \(Failure\)\)/);
+    assert.match(e.message, /app password/);
+    assert.match(e.message, /IMAP access is enabled/);
+    assert.ok(!e.message.includes('app-password-1234'));
+  });
+});
