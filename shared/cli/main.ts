@@ -6,6 +6,8 @@ import { checkCommand } from './commands/check';
 import { previewCommand } from './commands/preview';
 import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
+import { schemaCommand } from './commands/schema';
+import { statusCommand } from './commands/status';
 import { terminalSink } from './output';
 
 const USAGE = `Usage: cold-launcher <command> [options]
@@ -16,6 +18,8 @@ Commands:
   preview ID                     what launcher ID would take now, touching nothing
   retry ID | --all               put dead letters (a blob name, or a launcher's) back into staging
   o365 link ID                   link O365 launcher ID to its mailbox (device code sign-in)
+  status                         per launcher: last run, in flight, staged, delivered, dead letters
+  schema                         print the JSON Schema of launchers.json (for editors: "$schema")
 
 Options:
   --config FILE   launcher definitions (default: ./launchers.json, else the bundled demo)
@@ -42,6 +46,8 @@ const COMMANDS = new Map<string, Command>([
     return previewCommand(p[0], { config: v.config }, process.env, log, out);
   }],
   ['retry', (p, v, log, out) => retryCommand(p[0], { config: v.config, all: !!v.all }, process.env, log, out)],
+  ['status', (_p, v, log, out) => statusCommand({ config: v.config }, process.env, log, out)],
+  ['schema', (_p, _v, _log, out) => schemaCommand(out)],
   ['o365', async (p, v, log, out) => {
     if (p[0] !== 'link' || !p[1]) throw new ColdError('USAGE', 'usage: cold-launcher o365 link ID');
     return (await import('./commands/o365Link.js')).o365LinkCommand(p[1], { config: v.config }, process.env, log, out);

@@ -123,6 +123,11 @@ test('a delivery that fails is dead-lettered with its reason (exit 1), and retry
   assert.match(r.stderr, /ERROR +\[12\] could not deliver "a.pdf": moved to the failed container \(WAITDIR_NOT_FOUND/);
   assert.match(r.stdout, /1 staged, 0 delivered, 0 put aside, 1 failed/);
 
+  const status = await runCli(['status'], { cwd: dir, env });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^12 +folder +\S+ +0 +0 +0 +1$/m);
+  assert.match(status.stdout, /a\.pdf +1 +WAITDIR_NOT_FOUND/);
+
   config.ezged.createWaitdirs = true;
   await writeFile(join(dir, 'launchers.json'), JSON.stringify(config));
   const retry = await runCli(['retry', '12'], { cwd: dir, env });
@@ -150,4 +155,13 @@ test('check prints a table; preview shows verdicts, scenarios and final names wi
   const unknown = await runCli(['preview', '99'], { cwd: dir, env });
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /no launcher with id "99"/);
+});
+
+test('schema prints a JSON Schema that editors can use for launchers.json', async () => {
+  const dir = await tempDir('cold-e2e-');
+  const r = await runCli(['schema'], { cwd: dir, env: {} });
+  assert.equal(r.code, 0, r.stderr);
+  const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown>; required: string[] };
+  assert.ok(schema.properties.launchers && schema.properties.ezged);
+  assert.deepEqual(schema.required.sort(), ['ezged', 'launchers']);
 });
