@@ -1,7 +1,8 @@
 // Entry point of the bundle: importing each function file registers it with the host.
 import './folderLauncher';
 import './imapLauncher';
+import './pop3Launcher';
 import './coldSender';
-import './adullactLauncher';
 import './o365Launcher';
+import './adullactLauncher';
 import './coldRetry';

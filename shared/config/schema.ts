@@ -186,8 +186,12 @@ const pop3Schema = z.strictObject({
   ...mailServer,
   ...mailDocuments,
   protocol: z.literal('pop3'),
+  password: z.string({ error: 'required: the mailbox password (for Gmail an app password), e.g. "%POP3_PASSWORD%"' }).min(1),
   source: z.undefined({ error: 'POP3 has a single mailbox per account: remove "source" (folders exist only with IMAP)' }).optional(),
-  afterSuccess: z.enum(['delete', 'keep']).default('delete'),
+  /** `delete`: DELE once every document is staged, committed by QUIT; `keep`: left on the server, its UIDL remembered. */
+  afterSuccess: z.enum(['delete', 'keep'], { error: 'must be "delete" or "keep"' }).default('delete'),
+  /** Runs in a row a message may fail before it is set aside (left on the server, skipped from then on). */
+  maxFailures: z.number().int().min(1).max(1_000).default(DEFAULT_IMAP_MAX_FAILURES),
 });
 
 /** Microsoft Entra ID (global cloud); national clouds set `authorityHost` (e.g. https://login.microsoftonline.us). */

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -14,6 +16,11 @@ import { WORKSPACE_PREFIX } from '../../shared/mail/workspace';
 import { silentLogger } from '../../shared/util/log';
 import { useAzurite } from '../helpers/azurite';
 import { deliverToMaildir, dovecotGate, folderContents, useDovecot } from '../helpers/dovecot';
+
+// A temp folder of this file's own: other test files create mail workspaces at the same time.
+// 0755: Dovecot's auth process (another user) must traverse it to the test's users file.
+process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'cold-large-'));
+chmodSync(process.env.TMPDIR, 0o755);
 
 const gate = dovecotGate();
 const dovecot = useDovecot(gate.skip);
