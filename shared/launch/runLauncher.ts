@@ -21,6 +21,8 @@ export interface RunOptions {
   timezone?: string;
   /** App settings, for sources that read their own (O365 token cache key...). */
   settings?: Settings;
+  /** Opens the launcher's source (default: the protocol registry). */
+  openSource?: typeof openSource;
   /** Run even if no schedule row is due (CLI `--once`). */
   force?: boolean;
   now?: () => Date;
@@ -47,10 +49,13 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
   report.ran = true;
   state.lastRunAt = startedAt.toISOString();
   const resumable = new Set(Object.keys(state.inflight));
+  // Settled items leave the in-flight set only once the source is closed cleanly: some
+  // sources commit their acknowledgements at close (POP3's QUIT commits its DELEs).
+  const settled: string[] = [];
 
   let source: Source | undefined;
   try {
-    source = await openSource({ launcher, state: state.source, logger: log, now, store: opts.store, settings: opts.settings });
+    source = await (opts.openSource ?? openSource)({ launcher, state: state.source, logger: log, now, store: opts.store, settings: opts.settings });
     const ready = await collectReady(source, launcher.maxItemsPerRun, report, log);
     if (ready.length > 0) {
       // Before anything is written for them: a crash from here on leaves a trace.
@@ -72,7 +77,14 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
     report.error = describeError(err);
     log.error(`launcher ${launcher.id} could not run: ${report.error}`, { err, code: (err as ColdError).code });
   } finally {
-    await source?.close().catch((err) => log.warn('closing the source failed', { err }));
+    const closed = await source?.close().then(
+      () => true,
+      (err) => {
+        log.warn('closing the source failed: its acknowledgements are checked again next run', { err });
+        return false;
+      },
+    );
+    if (closed) for (const key of settled) delete state.inflight[key];
     forgetStale(state, startedAt);
     await saveLauncherState(opts.store, launcher.id, state);
   }
@@ -86,13 +98,13 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
     } catch (err) {
       if (!(err instanceof ItemRejectedError)) throw err;
       await src.putAside(item, err.message);
-      delete state.inflight[item.key];
+      settled.push(item.key);
       report.putAside++;
       itemLog.warn(`"${item.label}" put aside: ${err.message}`, { reason: err.message });
       return;
     }
     if (result.status === 'unrouted') {
-      delete state.inflight[item.key];
+      settled.push(item.key);
       report.unrouted++;
       itemLog.warn(`"${item.label}" left at the source: no scenario for ${result.documents.map((d) => `"${d}"`).join(', ')} and no default scenario`);
       return;
@@ -102,7 +114,7 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
     if (await opts.settlement.isSettled(result.blobs, result.complete)) {
       failpoint('before-acknowledge');
       await src.acknowledge(item);
-      delete state.inflight[item.key];
+      settled.push(item.key);
       report.acknowledged++;
       itemLog.debug(`"${item.label}" acknowledged at the source`);
     } else {

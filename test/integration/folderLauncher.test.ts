@@ -10,6 +10,8 @@ import { runLauncher } from '../../shared/launch/runLauncher';
 import { settleWhenDelivered, settleWhenStaged } from '../../shared/launch/settlement';
 import type { BlobStore } from '../../shared/staging/blobStore';
 import { silentLogger } from '../../shared/util/log';
+import { loadLauncherState } from '../../shared/staging/launcherState';
+import { openSource } from '../../shared/sources';
 import { useAzurite } from '../helpers/azurite';
 import { listFiles, tempDir, writeFiles } from '../helpers/folders';
 
@@ -145,4 +147,22 @@ test('delivered settlement: the source is acknowledged only once the document is
   assert.deepEqual([r1.staged, r1.acknowledged, r1.pendingAcknowledgement], [2, 0, 2]);
   assert.equal((await names(store, 'failed')).length, 2);
   assert.deepEqual(await listFiles(src), ['a.pdf', 'b.txt']);
+});
+
+test('an item stays in flight until its source closes cleanly (acknowledgements committed at close)', async () => {
+  const store = await azurite.reset();
+  const src = await tempDir();
+  await writeFiles(src, { 'a.pdf': 'A' });
+  const l = launcher(src);
+  // A source whose close() fails, as POP3's when the connection drops before QUIT.
+  const failingClose: typeof openSource = async (ctx) => ({ ...(await openSource(ctx)), close: async () => { throw new Error('connection lost before QUIT'); } });
+  const r = await run(l, store, { openSource: failingClose });
+  assert.deepEqual([r.staged, r.acknowledged], [1, 1]);
+  assert.equal(Object.keys((await loadLauncherState(store, '12')).inflight).length, 1);
+  await writeFiles(src, { 'b.pdf': 'B' });
+  const r2 = await run(l, store);
+  assert.equal(r2.staged, 1);
+  // b.pdf, closed cleanly, left the set; a.pdf's key stays (harmless: forgotten after 30 days).
+  const inflight = Object.keys((await loadLauncherState(store, '12')).inflight);
+  assert.deepEqual(inflight.map((k) => k.split('|')[0]), ['a.pdf']);
 });
