@@ -1,12 +1,8 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { runProtocol } from '../shared/runtime/runProtocol';
-import { createLogger, methodsSink } from '../shared/util/log';
+import { app } from '@azure/functions';
+import { launcherHandler } from './launcherHandler';
 
-/** Polls every folder launcher whose schedule is due; the sender delivers what it stages. */
-export async function folderLauncher(_timer: Timer, context: InvocationContext): Promise<void> {
-  const logger = createLogger(methodsSink(context), { invocationId: context.invocationId });
-  await runProtocol('folder', process.env, logger);
-}
+/** Polls every folder launcher (local disk, SMB, Azure Files) whose schedule is due. */
+export const folderLauncher = launcherHandler('folder');
 
 app.timer('folderLauncher', {
   schedule: '%FOLDER_SCHEDULE%',

@@ -1,12 +1,8 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { runProtocol } from '../shared/runtime/runProtocol';
-import { createLogger, methodsSink } from '../shared/util/log';
+import { app } from '@azure/functions';
+import { launcherHandler } from './launcherHandler';
 
-/** Polls every IMAP launcher whose schedule is due; the sender delivers what it stages. */
-export async function imapLauncher(_timer: Timer, context: InvocationContext): Promise<void> {
-  const logger = createLogger(methodsSink(context), { invocationId: context.invocationId });
-  await runProtocol('imap', process.env, logger);
-}
+/** Polls every IMAP launcher whose schedule is due. */
+export const imapLauncher = launcherHandler('imap');
 
 app.timer('imapLauncher', {
   schedule: '%IMAP_SCHEDULE%',

@@ -1,12 +1,8 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { runProtocol } from '../shared/runtime/runProtocol';
-import { createLogger, methodsSink } from '../shared/util/log';
+import { app } from '@azure/functions';
+import { launcherHandler } from './launcherHandler';
 
-/** Polls every O365 (Microsoft Graph) launcher whose schedule is due; the sender delivers what it stages. */
-export async function o365Launcher(_timer: Timer, context: InvocationContext): Promise<void> {
-  const logger = createLogger(methodsSink(context), { invocationId: context.invocationId });
-  await runProtocol('o365', process.env, logger);
-}
+/** Polls every O365 (Microsoft Graph) launcher whose schedule is due. */
+export const o365Launcher = launcherHandler('o365');
 
 app.timer('o365Launcher', {
   schedule: '%O365_SCHEDULE%',

@@ -1,12 +1,8 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { runProtocol } from '../shared/runtime/runProtocol';
-import { createLogger, methodsSink } from '../shared/util/log';
+import { app } from '@azure/functions';
+import { launcherHandler } from './launcherHandler';
 
-/** Polls every POP3 launcher whose schedule is due; the sender delivers what it stages. */
-export async function pop3Launcher(_timer: Timer, context: InvocationContext): Promise<void> {
-  const logger = createLogger(methodsSink(context), { invocationId: context.invocationId });
-  await runProtocol('pop3', process.env, logger);
-}
+/** Polls every POP3 launcher whose schedule is due. */
+export const pop3Launcher = launcherHandler('pop3');
 
 app.timer('pop3Launcher', {
   schedule: '%POP3_SCHEDULE%',
