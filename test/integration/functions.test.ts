@@ -10,7 +10,7 @@ import { useAzurite } from '../helpers/azurite';
 import { listFiles, tempDir, writeFiles } from '../helpers/folders';
 
 const azurite = useAzurite();
-const timer: Timer = { isPastDue: false, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+const timer: Timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
 
 function context(functionName: string, lines: string[], triggerMetadata?: Record<string, unknown>): InvocationContext {
   return new InvocationContext({
