@@ -10,24 +10,15 @@ import { settleWhenStaged } from '../../shared/launch/settlement';
 import { launcherSegment, launcherStateBlobName } from '../../shared/staging/blobNames';
 import type { BlobStore } from '../../shared/staging/blobStore';
 import { createLogger, type LogLevel } from '../../shared/util/log';
-import { makeTestCertificate, opensslAvailable, type TestCertificate } from '../fakes/entraFake';
+import { makeTestCertificate, type TestCertificate } from '../fakes/entraFake';
 import { startFakeMicrosoftCloud, type GraphFake } from '../fakes/graphFake';
 import { useAzurite } from '../helpers/azurite';
+import { o365Skip } from '../helpers/o365Gate';
 import type { EntraFake } from '../fakes/entraFake';
 
 const TENANT = 'contoso.fr';
 const SHARED = 'ged-facture@contoso.fr';
-const missing = [!opensslAvailable() && 'openssl', !canResolve('azurite') && 'azurite'].filter(Boolean);
-const skip = missing.length > 0 && !process.env.REQUIRE_AZURITE ? `needs ${missing.join(' and ')}` : false;
-
-function canResolve(name: string): boolean {
-  try {
-    require.resolve(`${name}/package.json`);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const skip = o365Skip();
 
 describe('O365 launcher, app-only, against Entra ID and Graph fakes', { skip }, () => {
   const azurite = useAzurite();

@@ -15,23 +15,13 @@ import type { BlobStore } from '../../shared/staging/blobStore';
 import { CACHE_KEY_SETTING } from '../../shared/sources/o365/cacheCrypto';
 import { tokenCacheBlobName } from '../../shared/sources/o365/tokenCacheStore';
 import { createLogger, type LogLevel } from '../../shared/util/log';
-import { opensslAvailable } from '../fakes/entraFake';
 import { startFakeMicrosoftCloud } from '../fakes/graphFake';
 import { useAzurite } from '../helpers/azurite';
+import { o365Skip } from '../helpers/o365Gate';
 
 const TENANT = 'contoso.fr';
 const SHARED = 'ged-facture@contoso.fr';
-const missing = [!opensslAvailable() && 'openssl', !canResolve('azurite') && 'azurite'].filter(Boolean);
-const skip = missing.length > 0 && !process.env.REQUIRE_AZURITE ? `needs ${missing.join(' and ')}` : false;
-
-function canResolve(name: string): boolean {
-  try {
-    require.resolve(`${name}/package.json`);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const skip = o365Skip();
 
 describe('O365 launcher, delegated: device code link, silent refresh, revoked link', { skip }, () => {
   const azurite = useAzurite();

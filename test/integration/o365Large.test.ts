@@ -11,25 +11,15 @@ import { settleWhenStaged } from '../../shared/launch/settlement';
 import { launcherSegment } from '../../shared/staging/blobNames';
 import { decodeMetadata } from '../../shared/staging/metadata';
 import { createLogger } from '../../shared/util/log';
-import { opensslAvailable } from '../fakes/entraFake';
 import { startFakeMicrosoftCloud } from '../fakes/graphFake';
 import { useAzurite } from '../helpers/azurite';
+import { o365Skip } from '../helpers/o365Gate';
 
 const SIZE = Number(process.env.O365_BIG_MB ?? 50) * 1024 * 1024;
 /** Live memory (heap + buffers, measured after a collection) the run may add: well under the attachment's size. */
 const MEMORY_BOUND = 24 * 1024 * 1024;
 const MAILBOX = 'ged-facture@contoso.fr';
-const missing = [!opensslAvailable() && 'openssl', !canResolve('azurite') && 'azurite'].filter(Boolean);
-const skip = missing.length > 0 && !process.env.REQUIRE_AZURITE ? `needs ${missing.join(' and ')}` : false;
-
-function canResolve(name: string): boolean {
-  try {
-    require.resolve(`${name}/package.json`);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const skip = o365Skip();
 
 describe('O365 launcher, a 50 MB attachment', { skip }, () => {
   const azurite = useAzurite();
