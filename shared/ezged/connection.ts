@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { FACTORY_UPLOAD_TOKEN, DEFAULT_EZGED_TIMEOUT_SECONDS, type EzgedTarget } from '../config/schema';
 import { registerSecret } from '../util/secrets';
+import { readCa } from '../util/readCa';
 import { EzgedError } from './errors';
 import type { Scrub } from './answers';
 
@@ -43,17 +43,6 @@ export function md5Hex(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
 }
 
-/** Reads `tls.ca`: a PEM text, or the path of a PEM file. */
-function readCa(ca: string | undefined): string | undefined {
-  if (!ca) return undefined;
-  if (ca.includes('-----BEGIN')) return ca;
-  try {
-    return readFileSync(ca, 'utf8');
-  } catch (err) {
-    throw new EzgedError('EZGED_TLS_CA', `ezged.tls.ca: cannot read ${ca} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, false, { cause: err });
-  }
-}
-
 export function createConnection(config: EzgedApiConfig): EzgedConnection {
   if (!config.url || !config.login || !config.password) {
     throw new EzgedError('EZGED_CONFIG', 'ezged.url, ezged.login and ezged.password are required for delivery through the EzGED web API', false);
@@ -74,7 +63,7 @@ export function createConnection(config: EzgedApiConfig): EzgedConnection {
   const tls = config.tls ?? { rejectUnauthorized: true };
   const agent =
     dataUrl.protocol === 'https:'
-      ? new https.Agent({ keepAlive: true, ca: readCa(tls.ca), rejectUnauthorized: tls.rejectUnauthorized !== false, servername: tls.servername })
+      ? new https.Agent({ keepAlive: true, ca: readCa(tls.ca, (message, cause) => new EzgedError('EZGED_TLS_CA', `ezged.${message}`, false, { cause })), rejectUnauthorized: tls.rejectUnauthorized !== false, servername: tls.servername })
       : new http.Agent({ keepAlive: true });
   const key = createHash('sha256')
     .update(JSON.stringify([dataUrl.href, config.login, domain, config.password, uploadToken, tls, config.timeoutSeconds]))

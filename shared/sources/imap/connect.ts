@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readCa } from '../../util/readCa';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { LauncherOf } from '../../config/schema';
 import { SourceError } from '../../errors';
@@ -40,7 +40,7 @@ export async function clientOptions(launcher: ImapLauncher, log: Logger, deps: P
     servername: launcher.tls.servername,
     tls: {
       rejectUnauthorized: launcher.tls.rejectUnauthorized,
-      ca: launcher.tls.ca ? await readCa(launcher.tls.ca, launcher.id) : undefined,
+      ca: readCa(launcher.tls.ca, (message, cause) => new SourceError('IMAP_TLS_CA_UNREADABLE', `launcher ${launcher.id}: ${message}`, { cause })),
       servername: launcher.tls.servername,
       minVersion: 'TLSv1.2',
     },
@@ -52,16 +52,6 @@ export async function clientOptions(launcher: ImapLauncher, log: Logger, deps: P
     socketTimeout: timeoutMs,
     clientInfo: { name: 'ezged-cold-launcher' },
   };
-}
-
-/** `tls.ca` is a PEM or the path of one. */
-async function readCa(ca: string, launcherId: string): Promise<string> {
-  if (ca.includes('-----BEGIN')) return ca;
-  try {
-    return await readFile(ca, 'utf8');
-  } catch (err) {
-    throw new SourceError('IMAP_TLS_CA_UNREADABLE', `launcher ${launcherId}: "tls.ca" is neither a PEM certificate nor a readable file (${ca})`, { cause: err });
-  }
 }
 
 interface ImapError extends Error {

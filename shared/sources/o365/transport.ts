@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readCa } from '../../util/readCa';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { SourceError } from '../../errors';
@@ -22,7 +22,7 @@ export interface Transport {
  * timeout (no byte for that long), so a large download is never cut while it flows.
  */
 export function createTransport(tls: TlsSettings, timeoutMs: number): Transport {
-  const agent = new Agent({ keepAlive: true, maxSockets: 8, ca: loadCa(tls.ca), rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername });
+  const agent = new Agent({ keepAlive: true, maxSockets: 8, ca: readCa(tls.ca, (message, cause) => new SourceError('TLS_CA_UNREADABLE', message, { cause })), rejectUnauthorized: tls.rejectUnauthorized, servername: tls.servername });
   return {
     send(method, url, headers, body) {
       const u = new URL(url);
@@ -39,17 +39,6 @@ export function createTransport(tls: TlsSettings, timeoutMs: number): Transport 
     },
     close: () => agent.destroy(),
   };
-}
-
-/** A PEM given inline, or the path of a PEM file. */
-export function loadCa(ca: string | undefined): string | undefined {
-  if (!ca) return undefined;
-  if (ca.includes('-----BEGIN')) return ca;
-  try {
-    return readFileSync(ca, 'utf8');
-  } catch (err) {
-    throw new SourceError('TLS_CA_UNREADABLE', `tls.ca: cannot read ${ca}: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 /** Reads a whole (small) response body. */

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { SourceError } from '../../errors';
+import { readCa } from '../../util/readCa';
 
 /** Oldest TLS version accepted from a mail server. */
 export const MIN_TLS_VERSION = 'TLSv1.2';
@@ -21,17 +21,9 @@ export interface LauncherTls {
 export async function tlsConnectionOptions(server: string, tls: LauncherTls, launcherId: string): Promise<ConnectionOptions> {
   return {
     rejectUnauthorized: tls.rejectUnauthorized,
-    ca: tls.ca ? await readCa(tls.ca, launcherId) : undefined,
+    ca: readCa(tls.ca, (message, cause) => new SourceError('TLS_CA_UNREADABLE', `launcher ${launcherId}: ${message}`, { cause })),
     servername: tls.servername ?? (isIP(server) ? undefined : server),
     minVersion: MIN_TLS_VERSION,
   };
 }
 
-async function readCa(ca: string, launcherId: string): Promise<string> {
-  if (ca.includes('-----BEGIN')) return ca;
-  try {
-    return await readFile(ca, 'utf8');
-  } catch (err) {
-    throw new SourceError('TLS_CA_UNREADABLE', `launcher ${launcherId}: "tls.ca" is neither a PEM certificate nor a readable file (${ca})`, { cause: err });
-  }
-}

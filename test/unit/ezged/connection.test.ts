@@ -36,7 +36,7 @@ test('http:// needs allowInsecureHttp; a missing tls.ca file is a clear, permane
   createConnection({ ...base, url: 'http://ged/ezged3', allowInsecureHttp: true }).agent.destroy();
   assert.throws(
     () => createConnection({ ...base, url: 'https://ged/ezged3', tls: { rejectUnauthorized: true, ca: '/nonexistent/ca.pem' } }),
-    (e: EzgedError) => e.code === 'EZGED_TLS_CA' && /cannot read \/nonexistent\/ca\.pem/.test(e.message),
+    (e: EzgedError) => e.code === 'EZGED_TLS_CA' && /"tls.ca" is neither a PEM certificate nor a readable file \(\/nonexistent\/ca\.pem: ENOENT\)/.test(e.message),
   );
 });
 
