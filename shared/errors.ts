@@ -41,12 +41,24 @@ export class ItemRejectedError extends ColdError {
 /** Reaching or reading a source failed (connection, permissions, missing folder). */
 export class SourceError extends ColdError {}
 
-/** Delivery to EzGED failed. `transient` says whether trying again may succeed. */
+/**
+ * The source itself became unreachable during the run (connection lost): the remaining
+ * items of the batch are not tried on a dead connection, and none of them is blamed.
+ */
+export class SourceUnavailableError extends SourceError {}
+
+/**
+ * Delivery to EzGED failed. `transient` says whether trying again may succeed;
+ * `targetDown` that EzGED as a whole is unreachable (the document is not at fault, so
+ * the failure does not count against the document's attempts).
+ */
 export class DeliveryError extends ColdError {
   readonly transient: boolean;
-  constructor(code: string, message: string, transient: boolean, options?: { cause?: unknown }) {
+  readonly targetDown: boolean;
+  constructor(code: string, message: string, transient: boolean, options?: { cause?: unknown; targetDown?: boolean }) {
     super(code, message, options);
     this.transient = transient;
+    this.targetDown = transient && (options?.targetDown ?? false);
   }
 }
 

@@ -30,6 +30,8 @@ export interface DeliverOptions {
 /** Wait before the second attempt; doubles each time, up to MAX_BACKOFF_MS, with ±20 % jitter. */
 export const FIRST_BACKOFF_MS = 5_000;
 export const MAX_BACKOFF_MS = 15 * 60_000;
+/** Wait before trying a document again while EzGED as a whole is unreachable. */
+export const TARGET_DOWN_RETRY_MS = 60_000;
 
 export function backoffMs(attempts: number, random = Math.random): number {
   const base = Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
@@ -89,6 +91,14 @@ export async function deliverStaged(
   } catch (err) {
     const error = redact(describeError(err));
     const transient = !(err instanceof DeliveryError) || err.transient;
+    if (err instanceof DeliveryError && err.targetDown) {
+      // EzGED is down: wait, but do not use up this document's attempts (an outage of
+      // hours must not send the whole backlog to the dead letters).
+      const nextAttemptAt = new Date(now().getTime() + TARGET_DOWN_RETRY_MS).toISOString();
+      await blob.setMetadata(keep({ ...meta, lastError: error, nextAttemptAt }), { conditions: { ifMatch: props.etag } }).catch(() => undefined);
+      log.warn(`EzGED is unreachable, "${meta.fileName}" waits for it: ${error}`, { attempts: meta.attempts });
+      return { status: 'retry', attempts: meta.attempts, error };
+    }
     const attempts = meta.attempts + 1;
     if (transient && attempts < opts.maxAttempts) {
       const nextAttemptAt = new Date(now().getTime() + backoffMs(attempts)).toISOString();

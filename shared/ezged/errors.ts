@@ -11,6 +11,8 @@ export interface EzgedErrorDetails {
    * in this attempt. False once the body started streaming (the stream cannot be rewound).
    */
   replayable?: boolean;
+  /** EzGED as a whole is unreachable (login impossible), not this document's fault. */
+  targetDown?: boolean;
   /** Milliseconds the server asked to wait (Retry-After). */
   retryAfterMs?: number;
   cause?: unknown;
@@ -28,7 +30,7 @@ export class EzgedError extends DeliveryError {
   readonly retryAfterMs?: number;
 
   constructor(code: string, message: string, transient: boolean, details: EzgedErrorDetails = {}) {
-    super(code, message, transient, details.cause === undefined ? undefined : { cause: details.cause });
+    super(code, message, transient, { cause: details.cause, targetDown: details.targetDown });
     this.httpStatus = details.httpStatus;
     this.ezgedCode = details.ezgedCode;
     this.replayable = details.replayable ?? false;

@@ -119,7 +119,7 @@ export class EzgedSession {
     for (const held of [this.refused, this.unreachable]) {
       if (!held || this.now() >= held.until) continue;
       const e = held.error;
-      return Promise.reject(new EzgedError(e.code, e.message, e.transient, { ezgedCode: e.ezgedCode, httpStatus: e.httpStatus }));
+      return Promise.reject(new EzgedError(e.code, e.message, e.transient, { ezgedCode: e.ezgedCode, httpStatus: e.httpStatus, targetDown: e.transient }));
     }
     this.opening ??= withRetry(
       () => this.authenticate(),
@@ -135,7 +135,11 @@ export class EzgedSession {
       })
       .catch((err: unknown) => {
         if (err instanceof EzgedError && err.code === 'EZGED_AUTH_FAILED') this.refused = { error: err, until: this.now() + this.holdMs };
-        else if (err instanceof EzgedError && err.transient) this.unreachable = { error: err, until: this.now() + this.outageHoldMs };
+        else if (err instanceof EzgedError && err.transient) {
+          this.unreachable = { error: err, until: this.now() + this.outageHoldMs };
+          // No session at all: EzGED is down for every document, none is at fault.
+          throw new EzgedError(err.code, err.message, true, { cause: err.cause, ezgedCode: err.ezgedCode, httpStatus: err.httpStatus, targetDown: true });
+        }
         throw err;
       })
       .finally(() => {

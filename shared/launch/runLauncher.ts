@@ -1,6 +1,6 @@
 import type { LauncherDefinition } from '../config/schema';
 import type { Settings } from '../config/settings';
-import { ColdError, ItemRejectedError, describeError } from '../errors';
+import { ColdError, ItemRejectedError, SourceUnavailableError, describeError } from '../errors';
 import { createRouter, type Router } from '../routing/scenarios';
 import { parseSchedule } from '../schedule/ezgedSchedule';
 import type { BlobStore } from '../staging/blobStore';
@@ -69,6 +69,7 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
       try {
         await processItem(source!, route, item, itemLog);
       } catch (err) {
+        if (err instanceof SourceUnavailableError) throw err; // stops the batch: the run fails
         report.failed++;
         itemLog.error(`"${item.label}" failed, left at the source for the next run: ${describeError(err)}`, { err });
       }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { LauncherOf } from '../../config/schema';
-import { ItemRejectedError, SourceError, describeError } from '../../errors';
+import { ItemRejectedError, SourceError, SourceUnavailableError, describeError } from '../../errors';
 import { readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { mailActionFor, moveMessage } from './afterSuccess';
@@ -63,6 +63,11 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
   }
 
   const currentUidValidity = () => String(client.mailbox ? client.mailbox.uidValidity : '');
+  /** Fails the run (not the message) once the connection is gone: nothing more can be done on it. */
+  const assertConnected = (cause?: unknown) => {
+    if (client.usable) return;
+    throw new SourceUnavailableError('IMAP_CONNECTION_LOST', `launcher ${launcher.id}: the connection to ${launcher.server} was lost during the run; the remaining messages wait for the next run`, { cause });
+  };
 
   async function* scan(limit: number): AsyncGenerator<Candidate<ImapItem>> {
     const max = launcher.maxMessagesPerRun ?? limit;
@@ -127,6 +132,7 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
     if (failure && failure.count >= launcher.maxFailures) {
       log.warn(`"${item.label}" failed in ${failure.count} runs in a row (last: ${failure.lastError ?? 'unknown'}); set "failedFolder" to move such messages out`, { uid: item.uid });
     }
+    assertConnected();
     let mail: MailDocuments;
     try {
       assertSameUidValidity(item);
@@ -143,6 +149,7 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
         throw new SourceError('IMAP_MESSAGE_GONE', `UID ${item.uid} was removed from "${launcher.source}" while it was downloaded`);
       }
     } catch (err) {
+      assertConnected(err); // a lost connection is not this message's fault
       if (!(err instanceof ItemRejectedError)) recordFailure(item, err);
       throw err;
     }
@@ -206,6 +213,7 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
     scan,
     documents,
     async acknowledge(item) {
+      assertConnected();
       assertSameUidValidity(item);
       await action.apply(client, item.uid);
       memory.handled[item.id] = ctx.now().toISOString();
