@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { NODE_FLAGS } from '../shared/runtime/nodeFlags';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BlobStore } from '../shared/staging/blobStore';
-import { deliverToMaildir, type RunningDovecot } from '../test/helpers/dovecot';
+import { deliverToMaildir, testImapClient, type RunningDovecot } from '../test/helpers/dovecot';
 import { startEzgedDouble } from '../test/fakes/ezgedDouble';
 import { writeLargeMail } from '../test/helpers/largeMail';
 
@@ -16,6 +17,8 @@ const PASSWORD = 'bench-password';
 export interface PeakRssResult {
   /** Peak RSS (MB) of `cold-launcher run --once` ingesting and delivering the large mail. */
   runMb: number;
+  /** The same run with Node's default flags instead of the product's (nodeFlags.ts). */
+  defaultFlagsMb: number;
   /** The same command with nothing to do (the mail is already filed): code and connections. */
   idleRunMb: number;
   /** `node -e ""`: the floor of any Node process. */
@@ -74,7 +77,19 @@ export async function peakRss(o: { attachmentBytes: number; dovecot: RunningDove
     const idle = await measured(work, [BIN, 'run', '--once'], env);
     if (idle.code !== 0) throw new Error(`the idle run failed (${idle.code}): ${idle.stderr.slice(-2000)}`);
     const node = await measured(work, ['-e', ''], {});
-    return { runMb: run.mb, idleRunMb: idle.mb, nodeMb: node.mb, attachmentMb: o.attachmentBytes / 1048576, runMs };
+    // The same run with Node's default flags, for comparison: the mail unread again, storage empty.
+    const client = await testImapClient(d);
+    try {
+      await client.mailboxOpen('INBOX');
+      await client.messageFlagsRemove('1:*', ['\\Seen']);
+    } finally {
+      await client.logout();
+    }
+    for await (const c of store.service.listContainers()) await store.service.deleteContainer(c.name);
+    const defaults = await measured(work, [BIN, 'run', '--once'], env, []);
+    if (defaults.code !== 0 || double.file('w', files[0]!.name)?.writes !== 2) throw new Error(`the run with default flags failed (${defaults.code}): ${defaults.stderr.slice(-2000)}`);
+    const defaultFlagsMb = defaults.mb;
+    return { runMb: run.mb, defaultFlagsMb, idleRunMb: idle.mb, nodeMb: node.mb, attachmentMb: o.attachmentBytes / 1048576, runMs };
   } finally {
     await double.stop();
     await rm(work, { recursive: true, force: true });
@@ -82,11 +97,11 @@ export async function peakRss(o: { attachmentBytes: number; dovecot: RunningDove
 }
 
 /** Runs `node -r probe ...args` and returns its exit code and peak RSS in MB. */
-async function measured(cwd: string, args: string[], extraEnv: Record<string, string>): Promise<{ code: number | null; mb: number; stderr: string }> {
+async function measured(cwd: string, args: string[], extraEnv: Record<string, string>, nodeFlags: readonly string[] = NODE_FLAGS): Promise<{ code: number | null; mb: number; stderr: string }> {
   const out = join(cwd, `peak-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, PEAK_RSS_OUT: out };
   delete env.NODE_OPTIONS; // the parent's tsx loader is not part of what is measured
-  const child = spawn(process.execPath, ['-r', PROBE, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, '-r', PROBE, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-20_000)));
   const code = await new Promise<number | null>((resolvePromise, reject) => {

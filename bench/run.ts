@@ -79,6 +79,8 @@ async function main(): Promise<void> {
         results.peak_rss_mb_idle_run = round(rss.idleRunMb);
         results.peak_rss_mb_node = round(rss.nodeMb);
         rows.push(['peak_rss_mb_200mb_attachment', String(results.peak_rss_mb_200mb_attachment), '≤ 200', `cold-launcher run --once: 1 mail, 200 MB PDF, IMAP → staging → EzGED double (${Math.round(rss.runMs / 1000)} s)`]);
+        results.peak_rss_mb_200mb_attachment_default_flags = round(rss.defaultFlagsMb);
+        rows.push(['… with Node defaults', String(results.peak_rss_mb_200mb_attachment_default_flags), '', 'the same run without the product\'s Node flags (shared/runtime/nodeFlags.ts)']);
         rows.push(['peak_rss_mb_idle_run', String(results.peak_rss_mb_idle_run), '', 'the same command with nothing to do (code loaded, connections made)']);
         rows.push(['peak_rss_mb_node', String(results.peak_rss_mb_node), '', 'node -e "" (any Node process)']);
       }

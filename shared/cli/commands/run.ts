@@ -40,12 +40,18 @@ export async function runCommand(flags: RunFlags, settings: Settings, logger: Lo
   try {
     const launchers = selectLaunchers(session, flags.launcher);
     const totals = emptyTotals();
-    const options = { maxAttempts: session.config.ezged.maxAttempts, concurrency: intSetting(settings[SETTINGS.deliveryConcurrency], 4, SETTINGS.deliveryConcurrency) };
+    // --once tries every staged document now (a person asked for it); the long-running
+    // mode waits for each document's next attempt time after a failure.
+    const options = {
+      maxAttempts: session.config.ezged.maxAttempts,
+      concurrency: intSetting(settings[SETTINGS.deliveryConcurrency], 4, SETTINGS.deliveryConcurrency),
+      respectBackoff: !flags.once,
+    };
     const inline = emptyDeliveryReport();
     const settlement: Settlement = session.embedded
       ? settleWhenDelivered(session.store, async (names) => {
           for (const name of names) {
-            countOutcome(inline, await deliverStaged(session.store, session.target(), name, logger, { ...options, respectBackoff: true }));
+            countOutcome(inline, await deliverStaged(session.store, session.target(), name, logger, options));
           }
         })
       : settleWhenStaged(session.store);
@@ -87,8 +93,8 @@ function selectLaunchers(session: CliSession, id: string | undefined): LauncherD
 }
 
 /** Delivers what is waiting in staging (left by an earlier run, or staged by this one). */
-async function drain(session: CliSession, logger: Logger, options: { maxAttempts: number; concurrency: number }): Promise<DeliveryReport> {
-  return deliverAll(session.store, session.target(), logger, { ...options, respectBackoff: true });
+async function drain(session: CliSession, logger: Logger, options: { maxAttempts: number; concurrency: number; respectBackoff: boolean }): Promise<DeliveryReport> {
+  return deliverAll(session.store, session.target(), logger, options);
 }
 
 function takeReport(r: DeliveryReport): DeliveryReport {
