@@ -64,10 +64,17 @@ export async function deliverStaged(
   if (!props) return { status: 'gone' };
   const meta = decodeMetadata(props.metadata);
   const keep = (m: Parameters<typeof encodeMetadata>[0]) => withDocumentFacts(props.metadata, encodeMetadata(m));
+  const archive = (m: Parameters<typeof encodeMetadata>[0]) => withRetries(ARCHIVE_MOVE_TRIES, () => store.move('staging', 'archive', blobName, keep(m)));
   const log = logger.child({ launcherId: meta.launcherId, blob: blobName, waitdir: meta.waitdir });
   if (archived) {
     await blob.deleteIfExists();
     log.info('already delivered; staging copy removed');
+    return { status: 'already-delivered' };
+  }
+  if (meta.deliveredAt) {
+    // EzGED took it; the run stopped before the archive move: finish the move only.
+    await archive(meta);
+    log.info(`already delivered on ${meta.deliveredAt}; moved to the archive`);
     return { status: 'already-delivered' };
   }
   if (opts.respectBackoff && meta.nextAttemptAt && Date.parse(meta.nextAttemptAt) > now().getTime()) {
@@ -112,12 +119,14 @@ export async function deliverStaged(
     return { status: 'dead-lettered', error: reason };
   }
 
-  // Delivered. From here on a failure is not a delivery failure: archive, trying again a
-  // little before giving up (the document would then be delivered a second time).
+  // Delivered. From here on a failure is not a delivery failure. First mark the staged
+  // blob (one quick request: a run stopped after it does not deliver again), then archive,
+  // trying again a little before giving up.
   failpoint('after-deliver');
-  await withRetries(ARCHIVE_MOVE_TRIES, () =>
-    store.move('staging', 'archive', blobName, keep({ ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location })),
-  );
+  const delivered = { ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location };
+  await blob.setMetadata(keep(delivered)).catch((err) => log.warn('could not mark the document delivered before archiving it', { err }));
+  failpoint('before-archive');
+  await archive(delivered);
   log.info(`delivered "${meta.fileName}" as ${name} into ${meta.waitdir}`, { fileName: meta.fileName, deliveredAs: name, size: meta.size });
   return { status: 'delivered', location, name };
 }

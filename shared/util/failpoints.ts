@@ -3,7 +3,7 @@
  * (SIGKILL, no clean-up, like a power cut) the first time it reaches that point;
  * `after-stage:3` the third time. Unset (always, in production), this is one Set lookup.
  */
-export type FailpointName = 'after-inflight' | 'after-stage' | 'before-acknowledge' | 'after-deliver' | 'after-archive-copy';
+export type FailpointName = 'after-inflight' | 'after-stage' | 'before-acknowledge' | 'after-deliver' | 'before-archive' | 'after-archive-copy';
 
 const armed = new Map<string, number>();
 for (const spec of (process.env.COLD_FAILPOINTS ?? '').split(',').filter(Boolean)) {

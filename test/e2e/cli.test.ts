@@ -69,7 +69,7 @@ test('two documents with the same name never overwrite each other', async () => 
   assert.deepEqual(contents.sort(), ['one', 'two']);
 });
 
-for (const failpoint of ['after-inflight', 'after-stage', 'before-acknowledge', 'after-deliver', 'after-archive-copy']) {
+for (const failpoint of ['after-inflight', 'after-stage', 'before-acknowledge', 'after-deliver', 'before-archive', 'after-archive-copy']) {
   test(`killed at ${failpoint}, then re-run: every document exactly once`, async () => {
     await azurite.reset();
     const files = { 'f1.pdf': 'one', 'f2.pdf': 'two', 'f3.txt': 'three' };

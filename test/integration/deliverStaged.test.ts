@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { deliverStaged } from '../../shared/delivery/deliverStaged';
+import type { Delivery, DeliveryTarget } from '../../shared/delivery/target';
+import { DeliveryError } from '../../shared/errors';
+import { decodeMetadata, encodeMetadata } from '../../shared/staging/metadata';
+import { silentLogger } from '../../shared/util/log';
+import { useAzurite } from '../helpers/azurite';
+
+const azurite = useAzurite();
+
+/** A target that records what it received (and can fail on demand). */
+function countingTarget(fail?: () => Error | undefined): DeliveryTarget & { received: string[] } {
+  const received: string[] = [];
+  return {
+    received,
+    description: 'counting target',
+    async deliver(doc: Delivery) {
+      for await (const _ of doc.body) void _;
+      const err = fail?.();
+      if (err) throw err;
+      received.push(doc.name);
+      return { location: `/wait/${doc.waitdir}/${doc.name}` };
+    },
+    probe: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+async function stage(name: string): Promise<void> {
+  const store = azurite.store();
+  await store.putIfAbsent('staging', name, Readable.from([Buffer.from('PDF')]), (size, sha256) =>
+    encodeMetadata({ launcherId: '12', sourceKey: 'k', fileName: 'facture.pdf', waitdir: 'factures', sha256, size, stagedAt: 'now', attempts: 0 }),
+  );
+}
+
+test('a run stopped between EzGED\'s answer and the archive move does not deliver again', async () => {
+  const store = await azurite.reset();
+  await stage('12/x/facture.pdf');
+  const target = countingTarget();
+  // The archive move fails (storage unreachable, or the process stops right there).
+  const brokenMove = Object.assign(Object.create(store), { move: async () => { throw new Error('storage unreachable'); } });
+  await assert.rejects(deliverStaged(brokenMove, target, '12/x/facture.pdf', silentLogger, { maxAttempts: 3 }), /storage unreachable/);
+  assert.equal(target.received.length, 1);
+  const marked = decodeMetadata((await store.container('staging').getBlobClient('12/x/facture.pdf').getProperties()).metadata);
+  assert.ok(marked.deliveredAt, 'the staged blob is marked delivered before the move');
+
+  const again = await deliverStaged(store, target, '12/x/facture.pdf', silentLogger, { maxAttempts: 3 });
+  assert.equal(again.status, 'already-delivered');
+  assert.equal(target.received.length, 1, 'not delivered a second time');
+  assert.equal(await store.locate('12/x/facture.pdf'), 'archive');
+});
+
+test('transient failures count attempts and back off; the last one dead-letters with the reason', async () => {
+  const store = await azurite.reset();
+  await stage('12/y/facture.pdf');
+  const target = countingTarget(() => new DeliveryError('EZGED_SERVER_ERROR', 'EzGED answered HTTP 503', true));
+  const first = await deliverStaged(store, target, '12/y/facture.pdf', silentLogger, { maxAttempts: 2 });
+  assert.equal(first.status, 'retry');
+  const meta = decodeMetadata((await store.container('staging').getBlobClient('12/y/facture.pdf').getProperties()).metadata);
+  assert.equal(meta.attempts, 1);
+  assert.ok(Date.parse(meta.nextAttemptAt!) > Date.now());
+  const deferred = await deliverStaged(store, target, '12/y/facture.pdf', silentLogger, { maxAttempts: 2, respectBackoff: true });
+  assert.equal(deferred.status, 'deferred');
+  const last = await deliverStaged(store, target, '12/y/facture.pdf', silentLogger, { maxAttempts: 2 });
+  assert.equal(last.status, 'dead-lettered');
+  const failed = decodeMetadata((await store.container('failed').getBlobClient('12/y/facture.pdf').getProperties()).metadata);
+  assert.match(failed.reason!, /gave up after 2 attempts: EZGED_SERVER_ERROR: EzGED answered HTTP 503/);
+});
+
+test('EzGED down (targetDown) waits without using up the document\'s attempts', async () => {
+  const store = await azurite.reset();
+  await stage('12/z/facture.pdf');
+  const target = countingTarget(() => new DeliveryError('EZGED_UNREACHABLE', 'connection refused', true, { targetDown: true }));
+  for (let i = 0; i < 3; i++) assert.equal((await deliverStaged(store, target, '12/z/facture.pdf', silentLogger, { maxAttempts: 2 })).status, 'retry');
+  const meta = decodeMetadata((await store.container('staging').getBlobClient('12/z/facture.pdf').getProperties()).metadata);
+  assert.equal(meta.attempts, 0);
+  assert.equal(await store.locate('12/z/facture.pdf'), 'staging');
+});
