@@ -10,7 +10,11 @@ const CHUNK_LINES = 16 * 1024;
  * Writes to `path` a mail with one PDF attachment of `bytes` random bytes, streaming (the
  * writer never holds more than about 1 MB); returns the attachment's SHA-256.
  */
-export async function writeLargeMail(path: string, bytes: number, opts: { messageId?: string; fileName?: string } = {}): Promise<string> {
+export async function writeLargeMail(
+  path: string,
+  bytes: number,
+  opts: { messageId?: string; fileName?: string; /** Text part (dot-led lines test POP3's dot-stuffing). */ bodyText?: string } = {},
+): Promise<string> {
   const out = createWriteStream(path);
   const hash = createHash('sha256');
   const write = async (s: string) => {
@@ -30,7 +34,7 @@ export async function writeLargeMail(path: string, bytes: number, opts: { messag
       '--b1',
       'Content-Type: text/plain; charset=utf-8',
       '',
-      'Le scan complet.',
+      opts.bodyText ?? 'Le scan complet.',
       '--b1',
       `Content-Type: application/pdf; name="${fileName}"`,
       `Content-Disposition: attachment; filename="${fileName}"`,

@@ -1,6 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { writeLargeMail as writeLargeMailFile } from './largeMail';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { launcherSegment } from '../../shared/staging/blobNames';
 import type { BlobStore } from '../../shared/staging/blobStore';
@@ -132,53 +130,7 @@ export async function deliverAll(store: BlobStore, launcherId: string): Promise<
   return n;
 }
 
-/** 57 bytes make one 76-character base64 line. */
-const LINE_BYTES = 57;
-const CHUNK_LINES = 16 * 1024;
-
-/**
- * Writes to `path` a mail with one attachment of `bytes` random bytes (base64), streaming,
- * with a few lines that start with a dot in its text part; returns the attachment's SHA-256.
- */
-export async function writeLargeMail(path: string, bytes: number, messageId: string): Promise<string> {
-  const out = createWriteStream(path);
-  const hash = createHash('sha256');
-  const write = async (s: string) => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
-  await write(
-    [
-      'From: scanner@example.org',
-      'To: ged@example.org',
-      'Subject: Gros scan',
-      'Date: Mon, 3 Mar 2025 10:00:00 +0100',
-      `Message-ID: <${messageId}>`,
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      '.Le scan complet.',
-      '.',
-      '--b1',
-      'Content-Type: application/pdf; name="archive-2024.pdf"',
-      'Content-Disposition: attachment; filename="archive-2024.pdf"',
-      'Content-Transfer-Encoding: base64',
-      '',
-      '',
-    ].join('\r\n'),
-  );
-  let left = bytes;
-  while (left > 0) {
-    const n = Math.min(left, LINE_BYTES * CHUNK_LINES);
-    const data = randomBytes(n);
-    hash.update(data);
-    left -= n;
-    await write(data.toString('base64').replace(/.{1,76}/g, (l) => l + '\r\n'));
-  }
-  await write('--b1--\r\n');
-  out.end();
-  await once(out, 'finish');
-  return hash.digest('hex');
+/** A large mail whose text part has dot-led lines (POP3 dot-stuffing); returns the attachment's SHA-256. */
+export function writeLargeMail(path: string, bytes: number, messageId: string): Promise<string> {
+  return writeLargeMailFile(path, bytes, { messageId, fileName: 'archive-2024.pdf', bodyText: '.Le scan complet.\r\n.' });
 }

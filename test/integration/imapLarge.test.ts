@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
-import { once } from 'node:events';
+import { writeLargeMail } from '../helpers/largeMail';
 import { parseConfig } from '../../shared/config/load';
 import type { LauncherDefinition } from '../../shared/config/schema';
 import { runLauncher } from '../../shared/launch/runLauncher';
@@ -27,53 +25,7 @@ const dovecot = useDovecot(gate.skip);
 const azurite = useAzurite();
 
 const ATTACHMENT_BYTES = 50 * 1024 * 1024;
-/** 57 bytes make one 76-character base64 line. */
-const LINE_BYTES = 57;
-const CHUNK_LINES = 16 * 1024;
 
-/** Writes a mail with one ATTACHMENT_BYTES PDF attachment, streaming; returns the attachment's SHA-256. */
-async function writeLargeMail(path: string): Promise<string> {
-  const out = createWriteStream(path);
-  const hash = createHash('sha256');
-  const write = async (s: string) => {
-    if (!out.write(s)) await once(out, 'drain');
-  };
-  await write(
-    [
-      'From: scanner@example.org',
-      'To: ged@example.org',
-      'Subject: Gros scan',
-      'Date: Mon, 3 Mar 2025 10:00:00 +0100',
-      'Message-ID: <large.1@example.org>',
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      'Le scan complet.',
-      '--b1',
-      'Content-Type: application/pdf; name="archive-2024.pdf"',
-      'Content-Disposition: attachment; filename="archive-2024.pdf"',
-      'Content-Transfer-Encoding: base64',
-      '',
-      '',
-    ].join('\r\n'),
-  );
-  let left = ATTACHMENT_BYTES;
-  while (left > 0) {
-    const n = Math.min(left, LINE_BYTES * CHUNK_LINES);
-    const data = randomBytes(n);
-    hash.update(data);
-    left -= n;
-    // n is a multiple of 57 except for the last chunk: base64 lines never straddle chunks.
-    await write(data.toString('base64').replace(/.{1,76}/g, (l) => l + '\r\n'));
-  }
-  await write('--b1--\r\n');
-  out.end();
-  await once(out, 'finish');
-  return hash.digest('hex');
-}
 
 describe('IMAP launcher: a large attachment', { skip: gate.skip }, () => {
   test('a 50 MB attachment is streamed to staging with bounded memory and no temp file left', async () => {
@@ -81,7 +33,7 @@ describe('IMAP launcher: a large attachment', { skip: gate.skip }, () => {
     const store = await azurite.reset();
     let sha = '';
     await deliverToMaildir(d, async (path) => {
-      sha = await writeLargeMail(path);
+      sha = await writeLargeMail(path, ATTACHMENT_BYTES, { fileName: 'archive-2024.pdf' });
     });
     const text = JSON.stringify({
       ezged: { dropFolder: '/unused' },
