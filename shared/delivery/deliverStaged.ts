@@ -53,63 +53,66 @@ export async function deliverStaged(
 ): Promise<DeliveryOutcome> {
   const now = opts.now ?? (() => new Date());
   const blob = store.container('staging').getBlobClient(blobName);
-  // Both lookups at once: the staged blob, and an archived copy left by a crash mid-move.
-  const [props, archived] = await Promise.all([
-    blob.getProperties().catch((err) => {
-      if (isNotFound(err)) return undefined;
+  const slot = <T>(fn: () => Promise<T>) => (opts.uploadSlots ? opts.uploadSlots.use(fn) : fn());
+
+  // Inside an upload slot: one request gives the content, the metadata and the etag, and
+  // the upload follows at once (no download waits open for its turn). Storage bookkeeping
+  // happens after, outside the slot, overlapping other uploads.
+  const step = await slot(async () => {
+    let download;
+    try {
+      download = await blob.download();
+    } catch (err) {
+      if (isNotFound(err)) return { kind: 'gone' } as const;
       throw err;
-    }),
-    store.exists('archive', blobName),
-  ]);
-  if (!props) return { status: 'gone' };
-  const meta = decodeMetadata(props.metadata);
-  const keep = (m: Parameters<typeof encodeMetadata>[0]) => withDocumentFacts(props.metadata, encodeMetadata(m));
+    }
+    const body = download.readableStreamBody as NodeJS.ReadableStream as Readable;
+    const raw = download.metadata;
+    const meta = decodeMetadata(raw);
+    const etag = download.etag;
+    if (meta.deliveredAt || (opts.respectBackoff && meta.nextAttemptAt && Date.parse(meta.nextAttemptAt) > now().getTime())) {
+      body.destroy();
+      return { kind: 'skipped', raw, meta } as const;
+    }
+    const name = deliveredName(meta.fileName, blobName);
+    try {
+      const { location } = await target.deliver({ name, waitdir: meta.waitdir, body, size: meta.size, sha256: meta.sha256 });
+      return { kind: 'delivered', raw, meta, etag, name, location } as const;
+    } catch (err) {
+      return { kind: 'failed', raw, meta, etag, err } as const;
+    }
+  });
+  if (step.kind === 'gone') return { status: 'gone' };
+
+  const { meta } = step;
+  const keep = (m: Parameters<typeof encodeMetadata>[0]) => withDocumentFacts(step.raw, encodeMetadata(m));
   const archive = (m: Parameters<typeof encodeMetadata>[0]) => withRetries(ARCHIVE_MOVE_TRIES, () => store.move('staging', 'archive', blobName, keep(m)));
   const log = logger.child({ launcherId: meta.launcherId, blob: blobName, waitdir: meta.waitdir });
-  if (archived) {
-    await blob.deleteIfExists();
-    log.info('already delivered; staging copy removed');
-    return { status: 'already-delivered' };
-  }
-  if (meta.deliveredAt) {
-    // EzGED took it; the run stopped before the archive move: finish the move only.
+
+  if (step.kind === 'skipped') {
+    if (!meta.deliveredAt) return { status: 'deferred', until: meta.nextAttemptAt! };
+    // EzGED took it; a run stopped before (or during) the archive move: finish the move only.
     await archive(meta);
     log.info(`already delivered on ${meta.deliveredAt}; moved to the archive`);
     return { status: 'already-delivered' };
   }
-  if (opts.respectBackoff && meta.nextAttemptAt && Date.parse(meta.nextAttemptAt) > now().getTime()) {
-    return { status: 'deferred', until: meta.nextAttemptAt };
-  }
 
-  const name = deliveredName(meta.fileName, blobName);
-  let location: string;
-  try {
-    const upload = async () => {
-      const download = await blob.download(0, undefined, { conditions: { ifMatch: props.etag } });
-      return target.deliver({
-        name,
-        waitdir: meta.waitdir,
-        body: download.readableStreamBody as NodeJS.ReadableStream as Readable,
-        size: meta.size,
-        sha256: meta.sha256,
-      });
-    };
-    ({ location } = await (opts.uploadSlots ? opts.uploadSlots.use(upload) : upload()));
-  } catch (err) {
+  if (step.kind === 'failed') {
+    const { err, etag } = step;
     const error = redact(describeError(err));
     const transient = !(err instanceof DeliveryError) || err.transient;
     if (err instanceof DeliveryError && err.targetDown) {
       // EzGED is down: wait, but do not use up this document's attempts (an outage of
       // hours must not send the whole backlog to the dead letters).
       const nextAttemptAt = new Date(now().getTime() + TARGET_DOWN_RETRY_MS).toISOString();
-      await blob.setMetadata(keep({ ...meta, lastError: error, nextAttemptAt }), { conditions: { ifMatch: props.etag } }).catch(() => undefined);
+      await blob.setMetadata(keep({ ...meta, lastError: error, nextAttemptAt }), { conditions: { ifMatch: etag } }).catch(() => undefined);
       log.warn(`EzGED is unreachable, "${meta.fileName}" waits for it: ${error}`, { attempts: meta.attempts });
       return { status: 'retry', attempts: meta.attempts, error };
     }
     const attempts = meta.attempts + 1;
     if (transient && attempts < opts.maxAttempts) {
       const nextAttemptAt = new Date(now().getTime() + backoffMs(attempts)).toISOString();
-      await blob.setMetadata(keep({ ...meta, attempts, lastError: error, nextAttemptAt }), { conditions: { ifMatch: props.etag } }).catch(() => undefined);
+      await blob.setMetadata(keep({ ...meta, attempts, lastError: error, nextAttemptAt }), { conditions: { ifMatch: etag } }).catch(() => undefined);
       log.warn(`delivery of "${meta.fileName}" failed (attempt ${attempts} of ${opts.maxAttempts}), will retry: ${error}`, { attempts });
       return { status: 'retry', attempts, error };
     }
@@ -122,6 +125,7 @@ export async function deliverStaged(
   // Delivered. From here on a failure is not a delivery failure. First mark the staged
   // blob (one quick request: a run stopped after it does not deliver again), then archive,
   // trying again a little before giving up.
+  const { name, location } = step;
   failpoint('after-deliver');
   const delivered = { ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location };
   await blob.setMetadata(keep(delivered)).catch((err) => log.warn('could not mark the document delivered before archiving it', { err }));
