@@ -58,14 +58,32 @@ export async function startAzurite(opts: AzuriteOptions = {}): Promise<RunningAz
   };
 }
 
+/**
+ * A port nothing listens on. Chosen at random below Linux's ephemeral range (32768+), where
+ * the OS hands out ports for outgoing connections and `listen(0)`, and never the same twice
+ * in one process: two servers started one after the other (or by two processes at once)
+ * do not end up on the same port between the check and the bind.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let i = 0; i < FREE_PORT_TRIES; i++) {
+    const port = FREE_PORT_MIN + Math.floor(Math.random() * (FREE_PORT_MAX - FREE_PORT_MIN));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new ColdError('NO_FREE_PORT', `no free port found between ${FREE_PORT_MIN} and ${FREE_PORT_MAX}`);
+}
+
+const FREE_PORT_MIN = 10_000;
+const FREE_PORT_MAX = 32_000;
+const FREE_PORT_TRIES = 100;
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
