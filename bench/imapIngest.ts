@@ -1,4 +1,3 @@
-import { ImapFlow } from 'imapflow';
 import { parseConfig } from '../shared/config/load';
 import { runLauncher } from '../shared/launch/runLauncher';
 import { settleWhenStaged } from '../shared/launch/settlement';
@@ -90,17 +89,7 @@ export async function imapIngest(o: ImapIngestOptions): Promise<ImapIngestResult
   };
   const baseline = (concurrency: number) => async () => {
     const container = store.service.getContainerClient(BASELINE_CONTAINER);
-    const client = new ImapFlow({
-      host: d.host,
-      port: d.imapPort,
-      secure: false,
-      doSTARTTLS: true,
-      tls: { ca: d.certPem, servername: 'localhost' },
-      auth: { user: d.user, pass: d.password },
-      logger: false,
-      disableAutoIdle: true,
-    });
-    await client.connect();
+    const client = await testImapClient(d);
     let count = 0;
     try {
       const lock = await client.getMailboxLock(FOLDER);

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
-import { chmodSync, mkdtempSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
+import { usePrivateTmpdir } from '../helpers/privateTmpdir';
 import { writeLargeMail } from '../helpers/largeMail';
 import { parseConfig } from '../../shared/config/load';
 import type { LauncherDefinition } from '../../shared/config/schema';
@@ -15,10 +14,8 @@ import { silentLogger } from '../../shared/util/log';
 import { useAzurite } from '../helpers/azurite';
 import { deliverToMaildir, dovecotGate, folderContents, useDovecot } from '../helpers/dovecot';
 
-// A temp folder of this file's own: other test files create mail workspaces at the same time.
-// 0755: Dovecot's auth process (another user) must traverse it to the test's users file.
-process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'cold-large-'));
-chmodSync(process.env.TMPDIR, 0o755);
+// Other test files create mail workspaces at the same time: this one checks its own.
+usePrivateTmpdir('cold-large-');
 
 const gate = dovecotGate();
 const dovecot = useDovecot(gate.skip);

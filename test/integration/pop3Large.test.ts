@@ -1,9 +1,8 @@
-import { join } from 'node:path';
-import { chmodSync, mkdtempSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { describe, test } from 'node:test';
+import { usePrivateTmpdir } from '../helpers/privateTmpdir';
 import { parseConfig } from '../../shared/config/load';
 import type { LauncherDefinition } from '../../shared/config/schema';
 import { runLauncher } from '../../shared/launch/runLauncher';
@@ -14,10 +13,8 @@ import { useAzurite } from '../helpers/azurite';
 import { deliverToMaildir, dovecotGate, folderContents, useDovecot } from '../helpers/dovecot';
 import { stagedDocuments, writeLargeMail } from '../helpers/pop3';
 
-// A temp folder of this file's own: other test files create mail workspaces at the same time.
-// 0755: Dovecot's auth process (another user) must traverse it to the test's users file.
-process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'cold-large-'));
-chmodSync(process.env.TMPDIR, 0o755);
+// Other test files create mail workspaces at the same time: this one checks its own.
+usePrivateTmpdir('cold-large-');
 
 const gate = dovecotGate();
 const dovecot = useDovecot(gate.skip);
