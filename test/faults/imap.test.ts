@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { startEzgedDouble } from '../fakes/ezgedDouble';
 import { useAzurite } from '../helpers/azurite';
 import { appendMessages, dovecotGate, folderContents, useDovecot, type RunningDovecot } from '../helpers/dovecot';
-import { checkDeliveries, countBlobs, counts } from '../helpers/faultChecks';
+import { checkDeliveries, countBlobs, counts, FAULT_EZGED_PASSWORD, faultMails, startFaultEzged } from '../helpers/faultChecks';
 import { tempDir } from '../helpers/folders';
 import { killUntilDone } from '../helpers/killer';
-import { generateMails } from '../helpers/mailMessages';
 
 const gate = dovecotGate();
 const dovecot = useDovecot(gate.skip);
@@ -16,7 +14,7 @@ const azurite = useAzurite();
 const MESSAGES = Number(process.env.FAULT_IMAP_MESSAGES ?? 200);
 const KILLS = Number(process.env.FAULT_KILLS ?? 12);
 const SEED = Number(process.env.FAULT_SEED ?? 20261128);
-const EZGED_PASSWORD = 'fault-ezged-pw';
+const EZGED_PASSWORD = FAULT_EZGED_PASSWORD;
 
 /** Writes launchers.json: one IMAP launcher on `folder` (STARTTLS, the test CA by path) → the EzGED double. */
 async function config(dir: string, d: RunningDovecot, ezgedUrl: string, folder: string, afterSuccess: string): Promise<void> {
@@ -50,10 +48,10 @@ describe('IMAP launcher killed at random moments', { skip: gate.skip }, () => {
       const d = dovecot();
       const store = await azurite.reset();
       const folder = `Scans${index}`;
-      const mails = generateMails({ count: MESSAGES, tag: `f${index}`, seed: SEED + index, attachmentsPer: (i) => 1 + (i % 3), size: (i, j) => 1500 + ((i * 7 + j * 13) % 11) * 700 });
+      const mails = faultMails(MESSAGES, `f${index}`, SEED + index);
       await appendMessages(d, folder, mails.map((m) => m.raw));
       const expected = mails.flatMap((m) => m.attachments.map((a) => a.sha256));
-      const double = await startEzgedDouble({ accounts: [{ login: 'cold', password: EZGED_PASSWORD }], waitdirs: ['courrier'], sessionIdleMs: 600_000, maxSessions: 1000 });
+      const double = await startFaultEzged(['courrier']);
       try {
         const dir = await tempDir('cold-faults-imap-');
         await config(dir, d, double.url, folder, afterSuccess);

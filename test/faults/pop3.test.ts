@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { startEzgedDouble } from '../fakes/ezgedDouble';
 import { useAzurite } from '../helpers/azurite';
 import { runCli } from '../helpers/cli';
 import { appendMessages, dovecotGate, folderContents, useDovecot, type RunningDovecot } from '../helpers/dovecot';
-import { checkDeliveries, countBlobs, counts } from '../helpers/faultChecks';
+import { checkDeliveries, countBlobs, counts, FAULT_EZGED_PASSWORD, faultMails, startFaultEzged } from '../helpers/faultChecks';
 import { tempDir } from '../helpers/folders';
 import { killUntilDone } from '../helpers/killer';
-import { generateMails } from '../helpers/mailMessages';
 import { emptyInbox } from '../helpers/pop3';
 
 const gate = dovecotGate();
@@ -18,7 +16,7 @@ const azurite = useAzurite();
 const MESSAGES = Number(process.env.FAULT_POP3_MESSAGES ?? 150);
 const KILLS = Number(process.env.FAULT_KILLS ?? 10);
 const SEED = Number(process.env.FAULT_SEED ?? 20261128);
-const EZGED_PASSWORD = 'fault-ezged-pw';
+const EZGED_PASSWORD = FAULT_EZGED_PASSWORD;
 
 /**
  * Writes launchers.json: one POP3 launcher on Dovecot → the EzGED double. The "delete" test
@@ -57,10 +55,10 @@ describe('POP3 launcher killed at random moments', { skip: gate.skip }, () => {
       const d = dovecot();
       await emptyInbox(d); // POP3 has one maildrop: each test starts from an empty INBOX
       const store = await azurite.reset();
-      const mails = generateMails({ count: MESSAGES, tag: `p${index}`, seed: SEED + 20 + index, attachmentsPer: (i) => 1 + (i % 3), size: (i, j) => 1500 + ((i * 7 + j * 13) % 11) * 700 });
+      const mails = faultMails(MESSAGES, `p${index}`, SEED + 20 + index);
       await appendMessages(d, 'INBOX', mails.map((m) => m.raw));
       const expected = mails.flatMap((m) => m.attachments.map((a) => a.sha256));
-      const double = await startEzgedDouble({ accounts: [{ login: 'cold', password: EZGED_PASSWORD }], waitdirs: ['courrier'], sessionIdleMs: 600_000, maxSessions: 1000 });
+      const double = await startFaultEzged(['courrier']);
       try {
         const dir = await tempDir('cold-faults-pop3-');
         await config(dir, d, double.url, afterSuccess);

@@ -4,10 +4,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEzgedDouble, type EzgedDouble, type Fault } from '../fakes/ezgedDouble';
+import type { EzgedDouble, Fault } from '../fakes/ezgedDouble';
 import { useAzurite } from '../helpers/azurite';
 import { runCli } from '../helpers/cli';
-import { checkDeliveries, countBlobs, counts } from '../helpers/faultChecks';
+import { checkDeliveries, countBlobs, counts, FAULT_EZGED_PASSWORD, startFaultEzged } from '../helpers/faultChecks';
 import { listFiles, tempDir, writeFiles } from '../helpers/folders';
 import { mulberry32 } from '../helpers/killer';
 import { sha256 } from '../helpers/mailMessages';
@@ -19,7 +19,7 @@ const SEED = Number(process.env.FAULT_SEED ?? 20261128);
 /** Runs of `run --once` at most: each lost answer costs its document a backoff of about 5 s. */
 const MAX_RUNS = 40;
 const PAUSE_BETWEEN_RUNS_MS = 1_000;
-const EZGED_PASSWORD = 'fault-ezged-pw';
+const EZGED_PASSWORD = FAULT_EZGED_PASSWORD;
 
 /** The kinds of trouble EzGED (or a proxy in front of it) gives, drawn at random (uploads more often than logins). */
 const FAULT_MENU: ((r: () => number) => Fault)[] = [
@@ -66,7 +66,7 @@ test(`sender: ${DOCS} staged documents → EzGED with ${FAULTS} faults (5xx burs
   for (let i = 0; i < DOCS; i++) files[`doc-${String(i).padStart(4, '0')}.pdf`] = randomBytes(2048 + (i % 9) * 900);
   await writeFiles(join(dir, 'scans'), files);
   const expected = Object.values(files).map((b) => sha256(b));
-  const double = await startEzgedDouble({ accounts: [{ login: 'cold', password: EZGED_PASSWORD }], waitdirs: ['factures'], sessionIdleMs: 600_000, maxSessions: 1000 });
+  const double = await startFaultEzged(['factures']);
   try {
     await writeFile(
       join(dir, 'launchers.json'),

@@ -1,3 +1,5 @@
+import { startEzgedDouble } from '../fakes/ezgedDouble';
+import { generateMails, type GeneratedMail } from './mailMessages';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { EzgedDouble } from '../fakes/ezgedDouble';
@@ -71,4 +73,18 @@ export function counts(values: Record<string, number | string>): string {
   return Object.entries(values)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
+}
+
+/** The EzGED account every fault suite's launchers.json logs in with. */
+export const FAULT_EZGED_LOGIN = 'cold';
+export const FAULT_EZGED_PASSWORD = 'fault-ezged-pw';
+
+/** An EzGED double for a fault suite: one account, the given wait folders, sessions that outlive the suite. */
+export function startFaultEzged(waitdirs: string[]): Promise<EzgedDouble> {
+  return startEzgedDouble({ accounts: [{ login: FAULT_EZGED_LOGIN, password: FAULT_EZGED_PASSWORD }], waitdirs, sessionIdleMs: 600_000, maxSessions: 1000 });
+}
+
+/** The mails of the IMAP and POP3 fault suites: 1 to 3 PDFs each, of varied small sizes. */
+export function faultMails(count: number, tag: string, seed: number): GeneratedMail[] {
+  return generateMails({ count, tag, seed, attachmentsPer: (i) => 1 + (i % 3), size: (i, j) => 1500 + ((i * 7 + j * 13) % 11) * 700 });
 }
