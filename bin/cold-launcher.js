@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=1
 'use strict';
 // The cold-launcher command: the same code the Azure Functions run (see shared/cli).
 let main;

@@ -125,7 +125,7 @@ var telemetrySettings = {
 var productSettings = {
   // Node flags of the worker, as shared/runtime/nodeFlags.ts (a smaller young generation:
   // peak memory of a 200 MB document 208-211 MB by default, 156-202 MB with it).
-  languageWorkers__node__arguments: '--max-semi-space-size=8'
+  languageWorkers__node__arguments: '--max-semi-space-size=1'
   LAUNCHERS_CONFIG: launchersConfig
   ARCHIVE_RETENTION_DAYS: string(archiveRetentionDays)
 }

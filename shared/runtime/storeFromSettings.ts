@@ -1,4 +1,4 @@
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { Settings } from '../config/settings';
 import { ConfigError } from '../errors';
@@ -53,8 +53,12 @@ export function storageConnection(settings: Settings, name: string = SETTINGS.st
   return { kind: 'identity', blobServiceUri: uri, credential: credential ? 'managedIdentity' : 'default', clientId, resourceId };
 }
 
-/** A credential for an identity-based connection. */
+/**
+ * A credential for an identity-based connection. @azure/identity (and MSAL under it, about
+ * 20 MB) is loaded only here: a process on a connection string never loads it.
+ */
 export function credentialFor(conn: Extract<StorageConnection, { kind: 'identity' }>): TokenCredential {
+  const { DefaultAzureCredential, ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
   if (conn.credential === 'managedIdentity') {
     if (conn.resourceId) return new ManagedIdentityCredential({ resourceId: conn.resourceId });
     return new ManagedIdentityCredential({ clientId: conn.clientId });
