@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BlockBlobClient } from '@azure/storage-blob';
 
 /** Size of one staged block; a document smaller than this is written in one request. */
@@ -15,17 +15,60 @@ export interface PutResult {
 }
 
 /**
- * Streams `body` into a new block blob, hashing it on the way, and commits it only if no
- * blob of that name exists (`If-None-Match: *`). Memory stays bounded whatever the size:
- * the stream is read block by block, with back-pressure. `metadata(size, sha256)` gives
- * the metadata to commit once the content is known.
+ * A document body already read whole into memory (a small file), still usable as a
+ * Readable by anyone who streams it. `putIfAbsent` recognises it and writes `content` in
+ * one request, without streaming it through a pipeline. Only for bodies up to BLOCK_SIZE:
+ * larger documents are streamed, so memory never grows with the document's size.
+ */
+export class InMemoryBody extends Readable {
+  constructor(readonly content: Buffer) {
+    super();
+  }
+
+  override _read(): void {
+    this.push(this.content);
+    this.push(null);
+  }
+}
+
+type MetadataOf = (size: number, sha256: string) => Record<string, string>;
+
+/**
+ * Writes `body` into a new block blob, hashing it on the way, and commits it only if no
+ * blob of that name exists (`If-None-Match: *`). A body in memory (a Buffer or an
+ * InMemoryBody) up to BLOCK_SIZE is written with one Put Blob. A stream is read block by
+ * block, with back-pressure: memory stays bounded whatever the size.
+ * `metadata(size, sha256)` gives the metadata to commit once the content is known.
  */
 export async function putIfAbsent(
   blob: BlockBlobClient,
-  body: Readable,
-  metadata: (size: number, sha256: string) => Record<string, string>,
+  body: Readable | Buffer,
+  metadata: MetadataOf,
   contentType = 'application/octet-stream',
 ): Promise<PutResult> {
+  const whole = Buffer.isBuffer(body) ? body : body instanceof InMemoryBody ? body.content : undefined;
+  if (whole && whole.length <= BLOCK_SIZE) return putWhole(blob, whole, metadata, contentType);
+  return putStreamed(blob, Buffer.isBuffer(body) ? Readable.from([body]) : body, metadata, contentType);
+}
+
+/** One Put Blob with the whole content: no blocks, no block list. */
+async function putWhole(blob: BlockBlobClient, data: Buffer, metadata: MetadataOf, contentType: string): Promise<PutResult> {
+  const size = data.length;
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  try {
+    await blob.upload(data, size, putOptions(metadata(size, sha256), contentType));
+  } catch (err) {
+    if (isAlreadyExists(err)) return { created: false, size, sha256 };
+    throw err;
+  }
+  return { created: true, size, sha256 };
+}
+
+function putOptions(metadata: Record<string, string>, contentType: string) {
+  return { metadata, conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: contentType } };
+}
+
+async function putStreamed(blob: BlockBlobClient, body: Readable, metadata: MetadataOf, contentType: string): Promise<PutResult> {
   const hash = createHash('sha256');
   const blockIds: string[] = [];
   const idPrefix = randomBytes(8).toString('hex');
@@ -59,11 +102,7 @@ export async function putIfAbsent(
     while (pendingLength >= BLOCK_SIZE) await stageBlock(takePending(BLOCK_SIZE));
   }
   const sha256 = hash.digest('hex');
-  const options = {
-    metadata: metadata(size, sha256),
-    conditions: { ifNoneMatch: '*' },
-    blobHTTPHeaders: { blobContentType: contentType },
-  };
+  const options = putOptions(metadata(size, sha256), contentType);
   try {
     if (blockIds.length === 0) {
       const data = takePending(pendingLength);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BLOCK_SIZE } from '../../shared/staging/putIfAbsent';
+import { BLOCK_SIZE, InMemoryBody, putIfAbsent } from '../../shared/staging/putIfAbsent';
 import { decodeMetadata, encodeMetadata } from '../../shared/staging/metadata';
 import { useAzurite } from '../helpers/azurite';
 
@@ -35,6 +35,23 @@ test('a large document is streamed in blocks, hashed, with its metadata (non-ASC
   assert.equal(m.fileName, 'Relevé été.pdf');
   assert.equal(m.sha256, res.sha256);
   assert.ok((await blob.downloadToBuffer()).equals(data));
+});
+
+test('a body already in memory (Buffer or InMemoryBody) is written in one request, once, hashed, with its metadata', async () => {
+  const store = await azurite.reset();
+  const data = randomBytes(50 * 1024);
+  const blob = store.container('staging').getBlockBlobClient('small.pdf');
+  const first = await putIfAbsent(blob, data, meta, 'application/pdf');
+  assert.deepEqual(first, { created: true, size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+  const second = await store.putIfAbsent('staging', 'small.pdf', new InMemoryBody(randomBytes(10)), meta);
+  assert.equal(second.created, false);
+  const props = await blob.getProperties();
+  assert.equal(props.contentType, 'application/pdf');
+  assert.equal(decodeMetadata(props.metadata).sha256, first.sha256);
+  assert.equal(decodeMetadata(props.metadata).size, data.length);
+  assert.ok((await blob.downloadToBuffer()).equals(data));
+  const blocks = await blob.getBlockList('committed');
+  assert.equal(blocks.committedBlocks?.length ?? 0, 0, 'one Put Blob, no staged blocks');
 });
 
 test('a stream that fails half-way commits nothing', async () => {

@@ -10,7 +10,17 @@ export function completionFor(afterSuccess: string, sourceDir: string): Completi
   if (afterSuccess === 'delete') return deleteFile;
   if (afterSuccess.startsWith('move:')) {
     const dir = resolveFolder(afterSuccess.slice('move:'.length), sourceDir);
-    return (path) => moveInto(path, dir).then(() => undefined);
+    // The folder is created once per source, not once per file (moveInto re-creates it
+    // if someone removes it meanwhile).
+    let created: Promise<unknown> | undefined;
+    return async (path) => {
+      created ??= mkdir(dir, { recursive: true }).catch((err: unknown) => {
+        created = undefined;
+        throw err;
+      });
+      await created;
+      await moveInto(path, dir, { dirExists: true });
+    };
   }
   throw new Error(`unknown afterSuccess "${afterSuccess}"`);
 }
@@ -27,9 +37,13 @@ async function deleteFile(path: string): Promise<void> {
   }
 }
 
-/** Moves a file into `dir` without overwriting anything there; returns its new path. */
-export async function moveInto(path: string, dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
+/**
+ * Moves a file into `dir` without overwriting anything there; returns its new path.
+ * `dirExists`: `dir` was created already (it is created again only if it went missing).
+ */
+export async function moveInto(path: string, dir: string, opts: { dirExists?: boolean } = {}): Promise<string> {
+  let dirChecked = !opts.dirExists;
+  if (dirChecked) await mkdir(dir, { recursive: true });
   const { stem, ext } = splitExtension(basename(path));
   for (let n = 0; ; n++) {
     const name = n === 0 ? basename(path) : `${stem}_${n}${ext ? '.' + ext : ''}`;
@@ -42,6 +56,13 @@ export async function moveInto(path: string, dir: string): Promise<string> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue;
+      if (code === 'ENOENT' && !dirChecked) {
+        // The folder went missing (or the file did: then the next try fails the same way).
+        dirChecked = true;
+        await mkdir(dir, { recursive: true });
+        n--;
+        continue;
+      }
       if (code === 'EPERM' || code === 'EXDEV' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
         // File systems without hard links (SMB, Azure Files): rename after checking.
         const free = await freeName(dir, basename(path));

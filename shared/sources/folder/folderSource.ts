@@ -1,13 +1,12 @@
-import { createReadStream, type Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { LauncherOf } from '../../config/schema';
 import { ItemRejectedError, SourceError } from '../../errors';
 import { compileFilenameFilter } from '../../routing/filenameFilter';
-import { lengthCheck } from '../../util/lengthCheck';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { completionFor, putAsideFile, resolveFolder } from './afterSuccess';
+import { openFile } from './openFile';
 import { isHidden, isTemporary } from './skipRules';
 import { StabilityTracker, type Observations } from './stability';
 
@@ -15,8 +14,8 @@ import { StabilityTracker, type Observations } from './stability';
 export const DEFAULT_FAILED_FOLDER = '.cold-failed';
 /** Files taken from one folder at once. */
 export const FOLDER_CONCURRENCY = 4;
-/** Largest read from a file at once. */
-const READ_CHUNK_BYTES = 1024 * 1024;
+/** Files whose size and time a scan asks for at once. */
+const STAT_BATCH = 32;
 
 export interface FolderItem extends SourceItem {
   path: string;
@@ -26,6 +25,15 @@ export interface FolderItem extends SourceItem {
 }
 
 type FolderLauncher = LauncherOf<'folder'>;
+
+/** One folder entry as the scan sees it (`stat` only for a file it may take). */
+interface Look {
+  entry: Dirent;
+  path: string;
+  skip: string | 'descend' | undefined;
+  filtered: boolean;
+  stat: Promise<Stats | undefined> | undefined;
+}
 
 /**
  * The folder launcher's source: a directory on local disk, an SMB share or an Azure Files
@@ -49,14 +57,29 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
     );
   });
 
-  async function* walk(dir: string): AsyncGenerator<{ path: string; entry: Dirent }> {
-    let entries: Dirent[];
+  async function list(dir: string): Promise<Dirent[]> {
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      return await readdir(dir, { withFileTypes: true });
     } catch (err) {
       throw new SourceError('SOURCE_UNREADABLE', `launcher ${launcher.id}: cannot list ${dir}`, { cause: err });
     }
-    for (const entry of entries) yield { path: join(dir, entry.name), entry };
+  }
+
+  /**
+   * The entries of one folder with what the scan needs of each: why it is skipped, or
+   * (files the filter accepts) its size and time, asked for STAT_BATCH files at once.
+   */
+  async function* look(dir: string): AsyncGenerator<Look> {
+    const entries = await list(dir);
+    for (let i = 0; i < entries.length; i += STAT_BATCH) {
+      const batch = entries.slice(i, i + STAT_BATCH).map((entry): Look => {
+        const path = join(dir, entry.name);
+        const skip = skipReason(entry, path);
+        const filtered = !skip && !accepts(entry.name);
+        return { entry, path, skip, filtered, stat: skip || filtered ? undefined : stat(path).catch(() => undefined) };
+      });
+      yield* batch;
+    }
   }
 
   async function* scan(limit: number): AsyncGenerator<Candidate<FolderItem>> {
@@ -65,9 +88,8 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
     const ready: FolderItem[] = [];
     const pendingDirs = [root];
     while (pendingDirs.length > 0) {
-      for await (const { path, entry } of walk(pendingDirs.shift()!)) {
+      for await (const { path, entry, skip, filtered, stat: statOf } of look(pendingDirs.shift()!)) {
         const rel = relative(root, path).split(sep).join('/');
-        const skip = skipReason(entry, path);
         if (skip === 'descend') {
           pendingDirs.push(path);
           continue;
@@ -76,11 +98,11 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
           yield { verdict: 'skipped', label: rel, reason: skip };
           continue;
         }
-        if (!accepts(entry.name)) {
+        if (filtered) {
           yield { verdict: 'filtered', label: rel, reason: `does not match the file-name filter ${launcher.filenameFilter}` };
           continue;
         }
-        const st = await stat(path).catch(() => undefined);
+        const st = await statOf;
         if (!st?.isFile()) continue; // vanished meanwhile
         const verdict = tracker.check(rel, st.size, st.mtimeMs);
         if (!verdict.stable) {
@@ -117,7 +139,7 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
     scan,
     async documents(item): Promise<SourceDocument[]> {
       if (item.size === 0) throw new ItemRejectedError('empty file (0 bytes): nothing to file');
-      return [{ name: item.name, open: async () => openVerified(item) }];
+      return [{ name: item.name, open: () => openFile(item) }];
     },
     acknowledge: (item) => complete(item.path),
     async putAside(item, reason) {
@@ -125,13 +147,4 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
     },
     close: async () => undefined,
   };
-}
-
-/** Reads the file and fails if its size is not the one that was seen stable. */
-function openVerified(item: FolderItem): Readable {
-  const check = lengthCheck(item.size, (seen) => new SourceError('FILE_CHANGED', `${item.label} changed while it was read (${seen} bytes instead of ${item.size})`));
-  // One read for a small file; bounded chunks for a large one.
-  const file = createReadStream(item.path, { highWaterMark: Math.min(Math.max(item.size, 64 * 1024), READ_CHUNK_BYTES) });
-  file.on('error', (err) => check.destroy(err));
-  return file.pipe(check);
 }
