@@ -1,13 +1,10 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import { ItemRejectedError } from '../errors';
-import type { MailWorkspace } from './workspace';
+import type { PartStore, StoredPart } from './partStore';
 
-/** One leaf part of a mail that is not its text: written to its own temp file. */
-export interface MimePart {
-  /** Temp file holding the decoded content. */
-  path: string;
+/** What the MIME header of a leaf part says (see partRole.ts, partNames.ts). */
+export interface MimePartFacts {
   size: number;
   /** Decoded file name (RFC 2047 / RFC 2231 handled by the parser), as the sender wrote it. */
   filename?: string;
@@ -20,6 +17,12 @@ export interface MimePart {
   cid?: string;
   /** IMAP-style part number (`2`, `1.3`). */
   partId?: string;
+}
+
+/** One leaf part of a mail that is not its text, kept whole in the mail's PartStore. */
+export interface MimePart extends MimePartFacts {
+  /** The decoded content. */
+  content: StoredPart;
 }
 
 export interface ParsedMail {
@@ -48,15 +51,14 @@ const PARSER_OPTIONS = {
 const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
 
 /**
- * Parses the raw message at `path` in ONE pass, streaming: every attachment is written to
- * its own file in `ws` while the parser goes on, so memory does not grow with the size of
- * attachments. A message whose MIME structure loses content (no header at all, a
+ * Parses the raw message read from `input` in ONE pass, streaming: every attachment is kept
+ * in `store` while the parser goes on (with the temp-file store, memory does not grow with
+ * the size of attachments). A message whose MIME structure loses content (no header at all, a
  * multipart without boundary, or whose boundary never occurs) is rejected: the mail
  * would otherwise be taken with its attachments silently missing.
  */
-export async function parseMime(path: string, ws: MailWorkspace): Promise<ParsedMail> {
+export async function parseMime(input: Readable, store: PartStore): Promise<ParsedMail> {
   const parser = new MailParser(PARSER_OPTIONS);
-  const input = createReadStream(path);
   const slots: (MimePart | undefined)[] = [];
   const writes: Promise<void>[] = [];
   let text: MessageText | undefined;
@@ -76,12 +78,10 @@ export async function parseMime(path: string, ws: MailWorkspace): Promise<Parsed
         return;
       }
       const index = slots.push(undefined) - 1;
-      const file = ws.newFile();
-      const out = createWriteStream(file, { flags: 'wx' });
-      const written = pipeline(data.content, out).then(() => {
+      const written = store.keep(data.content).then((content) => {
         slots[index] = {
-          path: file,
-          size: out.bytesWritten,
+          content,
+          size: content.size,
           filename: cleanFilename(data.filename),
           contentType: (data.contentType || 'application/octet-stream').toLowerCase(),
           disposition: data.contentDisposition,

@@ -1,4 +1,4 @@
-import type { MimePart } from './parseMime';
+import type { MimePartFacts } from './parseMime';
 
 /**
  * Is this part a document to file, or something embedded in the body (a signature logo,
@@ -7,7 +7,7 @@ import type { MimePart } from './parseMime';
  * HTML shows through `cid:` or that sit in a multipart/related, and unnamed inline images,
  * are embedded, unless the launcher asks for them (`includeInline`).
  */
-export function isDocumentPart(part: MimePart, html: string | undefined, includeInline: boolean): boolean {
+export function isDocumentPart(part: MimePartFacts, html: string | undefined, includeInline: boolean): boolean {
   if (includeInline) return true;
   const image = part.contentType.startsWith('image/');
   const shownByHtml = !!part.cid && !!html && html.includes(`cid:${part.cid}`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { parseConfig } from '../../shared/config/load';
 import type { LauncherDefinition, LauncherOf } from '../../shared/config/schema';
@@ -10,8 +11,11 @@ import type { BlobStore } from '../../shared/staging/blobStore';
 import { decodeMetadata } from '../../shared/staging/metadata';
 import { clientOptions, connectionError } from '../../shared/sources/imap/connect';
 import { createImapSource, type ImapItem } from '../../shared/sources/imap/imapSource';
+import { WHOLE_FETCH_MAX_BYTES } from '../../shared/sources/imap/wholeFetch';
+import { openSource } from '../../shared/sources';
 import { createLogger, silentLogger, type Logger } from '../../shared/util/log';
 import { buildCorpus, message, multipart, text, attachment, PDF } from '../fixtures/mail/corpus';
+import { fakePdf } from '../helpers/mailMessages';
 import { useAzurite, uniqueName } from '../helpers/azurite';
 import { appendMessages, dovecotGate, folderContents, testImapClient, useDovecot, type RunningDovecot } from '../helpers/dovecot';
 
@@ -283,6 +287,91 @@ describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
     await src.close();
     assert.equal((await folderContents(d, folder)).length, 0);
     assert.equal((await folderContents(d, `${folder}-failed`)).length, 1);
+  });
+
+  for (const when of ['before it is fetched', 'after it was fetched ahead'] as const) {
+    test(`a small message expunged by another client ${when}: never staged in part, the others are taken`, async () => {
+      const d = dovecot();
+      const store = await azurite.reset();
+      const folder = uniqueName('Gone');
+      const ids = ['g1', 'g2', 'g3', 'g4'].map((n) => uniqueName(n));
+      await appendMessages(d, folder, ids.map((id, i) => simpleMail(id, `g${i + 1}.pdf`)));
+      const l = launcher(d, { source: folder });
+      // UIDs 1..4 in a new folder; UID 3 goes away before the first message is read (so before
+      // any FETCH), or when the third is about to be read (its bytes are in memory by then).
+      let calls = 0;
+      const expunging: typeof openSource = async (ctx) => {
+        const source = await openSource(ctx);
+        return {
+          ...source,
+          documents: async (item) => {
+            if (++calls === (when === 'before it is fetched' ? 1 : 3)) {
+              const c = await testImapClient(d);
+              await c.mailboxOpen(folder);
+              await c.messageDelete('3', { uid: true });
+              await c.logout();
+            }
+            return source.documents(item);
+          },
+        } as typeof source;
+      };
+      const report = await run(l, store, { openSource: expunging });
+      assert.equal(report.found, 4);
+      assert.equal(report.putAside, 0, 'an expunged message is not taken for a malformed one');
+      const staged = await stagedByMessage(store);
+      for (const [i, id] of ids.entries()) if (i !== 2) assert.deepEqual(staged.get(`<${id}@example.org>`), [`g${i + 1}.pdf`]);
+      // Either the server no longer gave it (left, not blamed beyond this run) or it came whole.
+      const third = staged.get(`<${ids[2]}@example.org>`);
+      assert.ok(third === undefined ? report.failed === 1 : third[0] === 'g3.pdf', JSON.stringify({ third, report }));
+      const pdfSha = createHash('sha256').update(PDF).digest('hex');
+      for await (const b of store.list('staging')) {
+        const m = decodeMetadata((await store.container('staging').getBlobClient(b.name).getProperties()).metadata);
+        assert.equal(m.sha256, pdfSha, `${m.fileName} staged whole`);
+      }
+    });
+  }
+
+  test('a small message the server no longer has when it is fetched: IMAP_MESSAGE_GONE, left for the next run, not put aside', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Missing');
+    const ids = ['h1', 'h2', 'h3'].map((n) => uniqueName(n));
+    await appendMessages(d, folder, ids.map((id, i) => simpleMail(id, `h${i + 1}.pdf`)));
+    // Dovecot still serves a message another session expunged until this session is told, so
+    // the message that is gone is simulated: the second item asks for a UID that does not exist.
+    const missing: typeof openSource = async (ctx) => {
+      const source = await openSource(ctx);
+      const gone = (item: ImapItem): ImapItem => (item.uid === 2 ? { ...item, uid: 9999 } : item);
+      return { ...source, documents: async (item) => source.documents(gone(item as ImapItem)) } as typeof source;
+    };
+    const { logger, lines } = capture();
+    const report = await run(launcher(d, { source: folder }), store, { openSource: missing, logger });
+    assert.deepEqual([report.found, report.staged, report.acknowledged, report.failed, report.putAside], [3, 2, 2, 1, 0]);
+    assert.ok(lines.some((x) => /IMAP_MESSAGE_GONE: UID 9999 is no longer in/.test(x)), lines.join('\n'));
+    const flags = await folderContents(d, folder);
+    assert.deepEqual(flags.map((m) => m.flags.includes('\\Seen')), [true, false, true]);
+  });
+
+  test('small messages fetched whole and a large one streamed in the same run give the same documents', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Mixed');
+    const big = fakePdf(WHOLE_FETCH_MAX_BYTES + 512 * 1024);
+    const ids = ['s1', 'big', 's2', 's3'].map((n) => uniqueName(n));
+    const mails = ids.map((id, i) =>
+      message(id, `Mail ${i}`, multipart('mixed', [text('x'), attachment('application/pdf', `filename="m${i}.pdf"`, i === 1 ? big : PDF)])),
+    );
+    await appendMessages(d, folder, mails);
+    const report = await run(launcher(d, { source: folder }), store);
+    assert.deepEqual([report.found, report.staged, report.acknowledged, report.failed], [4, 4, 4, 0]);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const seen = new Map<string, string>();
+    for await (const b of store.list('staging')) {
+      const m = decodeMetadata((await store.container('staging').getBlobClient(b.name).getProperties()).metadata);
+      seen.set(m.fileName!, m.sha256!);
+    }
+    assert.deepEqual(Object.fromEntries(seen), { 'm0.pdf': sha(PDF), 'm1.pdf': sha(big), 'm2.pdf': sha(PDF), 'm3.pdf': sha(PDF) });
+    assert.ok((await folderContents(d, folder)).every((m) => m.flags.includes('\\Seen')));
   });
 
   test('XOAUTH2 against a server that does not offer it: a clear error (see imapOauth2.test.ts for the accepted case)', async () => {

@@ -88,7 +88,9 @@ describe('IMAP launcher: a large attachment', { skip: gate.skip }, () => {
     // base64) on top of the garbage of streaming; streamed, what grows is short-lived chunks
     // (1 MB downloads, 4 MB staging blocks) that the GC collects at its own pace.
     assert.ok(growthMb < 90, `heap + buffers grew by ${growthMb.toFixed(1)} MB`);
-    assert.ok(rssGrowthMb < 60, `rss grew by ${rssGrowthMb.toFixed(1)} MB`);
+    // RSS also keeps spent chunks until the GC runs (this process has Node's default young
+    // generation, not the product's flags): 55–71 MB measured; buffering whole would add 117 MB.
+    assert.ok(rssGrowthMb < 85, `rss grew by ${rssGrowthMb.toFixed(1)} MB`);
     const tempAfter = (await readdir(tmpdir())).filter((n) => n.startsWith(WORKSPACE_PREFIX));
     assert.deepEqual(tempAfter.filter((n) => !tempBefore.includes(n)), [], 'temp files removed');
   });

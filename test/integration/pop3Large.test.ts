@@ -66,7 +66,9 @@ describe('POP3 launcher: a large message', { skip: gate.skip }, () => {
     // Held whole (node-pop3's RETR returns one string), the raw message alone is 68 MB of
     // base64 as a Buffer and again as a string; streamed, what grows is short-lived chunks.
     assert.ok(growthMb < 90, `heap + buffers grew by ${growthMb.toFixed(1)} MB`);
-    assert.ok(rssGrowthMb < 60, `rss grew by ${rssGrowthMb.toFixed(1)} MB`);
+    // RSS also keeps spent chunks until the GC runs (this process has Node's default young
+    // generation, not the product's flags); holding the message whole would add 136 MB.
+    assert.ok(rssGrowthMb < 85, `rss grew by ${rssGrowthMb.toFixed(1)} MB`);
     const tempAfter = (await readdir(tmpdir())).filter((n) => n.startsWith(WORKSPACE_PREFIX));
     assert.deepEqual(tempAfter.filter((n) => !tempBefore.includes(n)), [], 'temp files removed');
   });

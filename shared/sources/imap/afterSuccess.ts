@@ -13,14 +13,15 @@ export interface MailAction {
   readonly criteria: SearchObject;
   /** Folders the action writes to (created when missing). */
   readonly folders: readonly string[];
-  apply(client: ImapFlow, uid: number): Promise<void>;
+  /** Applies the action to these messages in one command (see ackBatch.ts). */
+  apply(client: ImapFlow, uids: number[]): Promise<void>;
 }
 
 const ACTIONS = new Map<string, (arg: string) => MailAction>([
-  ['seen', () => ({ description: 'marked as read', criteria: { seen: false, deleted: false }, folders: [], apply: (c, uid) => addFlag(c, uid, '\\Seen') })],
-  ['flag', () => ({ description: 'flagged', criteria: { flagged: false, deleted: false }, folders: [], apply: (c, uid) => addFlag(c, uid, '\\Flagged') })],
+  ['seen', () => ({ description: 'marked as read', criteria: { seen: false, deleted: false }, folders: [], apply: (c, uids) => addFlag(c, uids, '\\Seen') })],
+  ['flag', () => ({ description: 'flagged', criteria: { flagged: false, deleted: false }, folders: [], apply: (c, uids) => addFlag(c, uids, '\\Flagged') })],
   ['delete', () => ({ description: 'deleted', criteria: { deleted: false }, folders: [], apply: deleteMessage })],
-  ['move', (folder) => ({ description: `moved to ${folder}`, criteria: { deleted: false }, folders: [folder], apply: (c, uid) => moveMessage(c, uid, folder) })],
+  ['move', (folder) => ({ description: `moved to ${folder}`, criteria: { deleted: false }, folders: [folder], apply: (c, uids) => moveMessage(c, uids, folder) })],
 ]);
 
 export function mailActionFor(afterSuccess: string): MailAction {
@@ -30,19 +31,23 @@ export function mailActionFor(afterSuccess: string): MailAction {
   return make(rest.join(':'));
 }
 
-async function addFlag(client: ImapFlow, uid: number, flag: string): Promise<void> {
-  if (!(await client.messageFlagsAdd(String(uid), [flag], { uid: true }))) {
-    throw new SourceError('IMAP_ACTION_FAILED', `the server refused to set ${flag} on UID ${uid}`);
+const uidSet = (uids: number | number[]) => (Array.isArray(uids) ? uids.join(',') : String(uids));
+const named = (uids: number | number[]) => (Array.isArray(uids) && uids.length > 1 ? `UIDs ${uids.join(',')}` : `UID ${uidSet(uids)}`);
+
+async function addFlag(client: ImapFlow, uids: number[], flag: string): Promise<void> {
+  // .SILENT: the server need not echo every message's new flags, nothing reads them.
+  if (!(await client.messageFlagsAdd(uidSet(uids), [flag], { uid: true, silent: true }))) {
+    throw new SourceError('IMAP_ACTION_FAILED', `the server refused to set ${flag} on ${named(uids)}`);
   }
 }
 
-async function deleteMessage(client: ImapFlow, uid: number): Promise<void> {
-  if (!(await client.messageDelete(String(uid), { uid: true }))) {
-    throw new SourceError('IMAP_ACTION_FAILED', `the server refused to delete UID ${uid}`);
+async function deleteMessage(client: ImapFlow, uids: number[]): Promise<void> {
+  if (!(await client.messageDelete(uidSet(uids), { uid: true }))) {
+    throw new SourceError('IMAP_ACTION_FAILED', `the server refused to delete ${named(uids)}`);
   }
 }
 
-export async function moveMessage(client: ImapFlow, uid: number, folder: string): Promise<void> {
-  const res = await client.messageMove(String(uid), mailboxPath(folder), { uid: true });
-  if (!res) throw new SourceError('IMAP_ACTION_FAILED', `the server refused to move UID ${uid} to ${folder}`);
+export async function moveMessage(client: ImapFlow, uids: number | number[], folder: string): Promise<void> {
+  const res = await client.messageMove(uidSet(uids), mailboxPath(folder), { uid: true });
+  if (!res) throw new SourceError('IMAP_ACTION_FAILED', `the server refused to move ${named(uids)} to ${folder}`);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { extensionForType, nameForPart, nameFromSubject, uniqueNames } from '../../../shared/mail/partNames';
 import { isDocumentPart } from '../../../shared/mail/partRole';
-import type { MimePart } from '../../../shared/mail/parseMime';
+import type { MimePartFacts } from '../../../shared/mail/parseMime';
 
 test('unnamed parts are named from their type; a name without extension gets the type one', () => {
   assert.equal(nameForPart(undefined, 'application/pdf'), 'document.pdf');
@@ -27,7 +27,7 @@ test('subjects become file names without separators or control characters', () =
 });
 
 test('inline rules: files count, embedded images do not unless asked', () => {
-  const part = (p: Partial<MimePart>): MimePart => ({ path: '/x', size: 1, contentType: 'application/pdf', related: false, ...p });
+  const part = (p: Partial<MimePartFacts>): MimePartFacts => ({ size: 1, contentType: 'application/pdf', related: false, ...p });
   assert.equal(isDocumentPart(part({ disposition: 'inline', filename: 'contrat.pdf' }), undefined, false), true);
   assert.equal(isDocumentPart(part({ contentType: 'image/png', disposition: 'inline', related: true, cid: 'logo', filename: 'logo.png' }), '<img src="cid:logo">', false), false);
   assert.equal(isDocumentPart(part({ contentType: 'image/png', disposition: 'inline', cid: 'logo', filename: 'logo.png' }), '<img src="cid:logo">', false), false);
