@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DeliveryError, describeError } from '../errors';
 import { deliveredName } from '../routing/safeName';
+import { claimBlob, type BlobClaim } from '../staging/blobClaim';
 import type { BlobStore } from '../staging/blobStore';
 import { decodeMetadata, encodeMetadata, withDocumentFacts } from '../staging/metadata';
 import { isNotFound } from '../staging/putIfAbsent';
@@ -14,6 +15,7 @@ export type DeliveryOutcome =
   | { status: 'delivered'; location: string; name: string }
   | { status: 'already-delivered' }
   | { status: 'gone' }
+  | { status: 'busy' }
   | { status: 'deferred'; until: string }
   | { status: 'retry'; attempts: number; error: string }
   | { status: 'dead-lettered'; error: string };
@@ -24,6 +26,13 @@ export interface DeliverOptions {
   respectBackoff?: boolean;
   /** Bounds the uploads in flight (download + deliver) while lookups and archiving overlap them. */
   uploadSlots?: Semaphore;
+  /**
+   * Claim the staged blob with a lease while delivering it (see blobClaim.ts): deliverers
+   * that may run at the same time (the Functions: blob trigger, Event Grid redeliveries,
+   * the coldRetry sweep) then never send one document twice; one that finds it claimed
+   * reports `busy` and leaves it. Not needed by a single `cold-launcher run`.
+   */
+  claim?: boolean;
   now?: () => Date;
 }
 
@@ -51,8 +60,31 @@ export async function deliverStaged(
   logger: Logger,
   opts: DeliverOptions,
 ): Promise<DeliveryOutcome> {
+  if (!opts.claim) return deliverClaimed(store, target, blobName, logger, opts);
+  const claim = await claimBlob(store.container('staging').getBlobClient(blobName), logger);
+  if (claim === 'gone') return { status: 'gone' };
+  if (claim === 'busy') {
+    logger.debug('another delivery holds this document: left to it', { blob: blobName });
+    return { status: 'busy' };
+  }
+  try {
+    return await deliverClaimed(store, target, blobName, logger, opts, claim);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function deliverClaimed(
+  store: BlobStore,
+  target: DeliveryTarget,
+  blobName: string,
+  logger: Logger,
+  opts: DeliverOptions,
+  claim?: BlobClaim,
+): Promise<DeliveryOutcome> {
   const now = opts.now ?? (() => new Date());
   const blob = store.container('staging').getBlobClient(blobName);
+  const leaseId = claim?.leaseId;
   const slot = <T>(fn: () => Promise<T>) => (opts.uploadSlots ? opts.uploadSlots.use(fn) : fn());
 
   // Inside an upload slot: one request gives the content, the metadata and the etag, and
@@ -86,7 +118,7 @@ export async function deliverStaged(
 
   const { meta } = step;
   const keep = (m: Parameters<typeof encodeMetadata>[0]) => withDocumentFacts(step.raw, encodeMetadata(m));
-  const archive = (m: Parameters<typeof encodeMetadata>[0]) => withRetries(ARCHIVE_MOVE_TRIES, () => store.move('staging', 'archive', blobName, keep(m)));
+  const archive = (m: Parameters<typeof encodeMetadata>[0]) => withRetries(ARCHIVE_MOVE_TRIES, () => store.move('staging', 'archive', blobName, keep(m), { leaseId }));
   const log = logger.child({ launcherId: meta.launcherId, blob: blobName, waitdir: meta.waitdir });
 
   if (step.kind === 'skipped') {
@@ -105,19 +137,19 @@ export async function deliverStaged(
       // EzGED is down: wait, but do not use up this document's attempts (an outage of
       // hours must not send the whole backlog to the dead letters).
       const nextAttemptAt = new Date(now().getTime() + TARGET_DOWN_RETRY_MS).toISOString();
-      await blob.setMetadata(keep({ ...meta, lastError: error, nextAttemptAt }), { conditions: { ifMatch: etag } }).catch(() => undefined);
+      await blob.setMetadata(keep({ ...meta, lastError: error, nextAttemptAt }), { conditions: { ifMatch: etag, leaseId } }).catch(() => undefined);
       log.warn(`EzGED is unreachable, "${meta.fileName}" waits for it: ${error}`, { attempts: meta.attempts });
       return { status: 'retry', attempts: meta.attempts, error };
     }
     const attempts = meta.attempts + 1;
     if (transient && attempts < opts.maxAttempts) {
       const nextAttemptAt = new Date(now().getTime() + backoffMs(attempts)).toISOString();
-      await blob.setMetadata(keep({ ...meta, attempts, lastError: error, nextAttemptAt }), { conditions: { ifMatch: etag } }).catch(() => undefined);
+      await blob.setMetadata(keep({ ...meta, attempts, lastError: error, nextAttemptAt }), { conditions: { ifMatch: etag, leaseId } }).catch(() => undefined);
       log.warn(`delivery of "${meta.fileName}" failed (attempt ${attempts} of ${opts.maxAttempts}), will retry: ${error}`, { attempts });
       return { status: 'retry', attempts, error };
     }
     const reason = transient ? `gave up after ${attempts} attempts: ${error}` : error;
-    await store.move('staging', 'failed', blobName, keep({ ...meta, attempts, lastError: error, reason, failedAt: now().toISOString() }));
+    await store.move('staging', 'failed', blobName, keep({ ...meta, attempts, lastError: error, reason, failedAt: now().toISOString() }), { leaseId });
     log.error(`could not deliver "${meta.fileName}": moved to the failed container (${reason})`, { attempts, reason });
     return { status: 'dead-lettered', error: reason };
   }
@@ -128,7 +160,7 @@ export async function deliverStaged(
   const { name, location } = step;
   failpoint('after-deliver');
   const delivered = { ...meta, nextAttemptAt: undefined, deliveredAt: now().toISOString(), deliveredAs: name, location };
-  await blob.setMetadata(keep(delivered)).catch((err) => log.warn('could not mark the document delivered before archiving it', { err }));
+  await blob.setMetadata(keep(delivered), { conditions: { leaseId } }).catch((err) => log.warn('could not mark the document delivered before archiving it', { err }));
   failpoint('before-archive');
   await archive(delivered);
   log.info(`delivered "${meta.fileName}" as ${name} into ${meta.waitdir}`, { fileName: meta.fileName, deliveredAs: name, size: meta.size });

@@ -17,7 +17,8 @@ export async function sendDocument(blobName: string, settings: Settings, logger:
   const config = await loadDefinitions(settings, store);
   const target = createTarget(config.ezged, { logger, sessionScope: 'process' });
   try {
-    return await deliverStaged(store, target, blobName, logger, { maxAttempts: config.ezged.maxAttempts });
+    // claim: Event Grid may deliver an event twice, and coldRetry may sweep the same blob.
+    return await deliverStaged(store, target, blobName, logger, { maxAttempts: config.ezged.maxAttempts, claim: true });
   } finally {
     await target.close();
   }

@@ -18,6 +18,7 @@ export async function sendPending(settings: Settings, logger: Logger): Promise<D
     const report = await deliverAll(store, target, logger, {
       maxAttempts: config.ezged.maxAttempts,
       respectBackoff: true,
+      claim: true, // the blob trigger may be delivering the same documents right now
       concurrency: intSetting(settings[SETTINGS.deliveryConcurrency], 4, SETTINGS.deliveryConcurrency),
     });
     if (report.delivered + report.retry + report.deadLettered > 0) logger.info('pending deliveries handled', { ...report });

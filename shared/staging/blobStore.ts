@@ -93,15 +93,16 @@ export class BlobStore {
   /**
    * Moves a blob to another container (server-side copy, then delete), replacing the
    * metadata. The copy is complete before the source is deleted, so a crash in between
-   * leaves the document in both places, never in none.
+   * leaves the document in both places, never in none. `leaseId`: the source is claimed
+   * (see blobClaim.ts).
    */
-  async move(from: ContainerRole, to: ContainerRole, name: string, metadata: Record<string, string>): Promise<void> {
+  async move(from: ContainerRole, to: ContainerRole, name: string, metadata: Record<string, string>, opts: { leaseId?: string } = {}): Promise<void> {
     const source = this.container(from).getBlobClient(name);
     const target = this.container(to).getBlobClient(name);
     const poller = await target.beginCopyFromURL(source.url, { metadata });
     await poller.pollUntilDone();
     if (to === 'archive') failpoint('after-archive-copy');
-    await source.deleteIfExists();
+    await source.deleteIfExists({ conditions: { leaseId: opts.leaseId } });
   }
 
   async *list(role: ContainerRole, prefix?: string): AsyncIterable<{ name: string; lastModified: Date; size: number }> {

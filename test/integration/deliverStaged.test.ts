@@ -78,3 +78,58 @@ test('EzGED down (targetDown) waits without using up the document\'s attempts', 
   assert.equal(meta.attempts, 0);
   assert.equal(await store.locate('12/z/facture.pdf'), 'staging');
 });
+
+/** A target whose uploads wait until `open()` is called (two deliveries overlap for sure). */
+function gatedTarget(): DeliveryTarget & { received: string[]; open(): void } {
+  const received: string[] = [];
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  return {
+    received,
+    open,
+    description: 'gated target',
+    async deliver(doc: Delivery) {
+      for await (const _ of doc.body) void _;
+      await gate;
+      received.push(doc.name);
+      return { location: `/wait/${doc.waitdir}/${doc.name}` };
+    },
+    probe: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+test('claimed deliveries: the blob trigger and a sweep (or a redelivered event) at the same time send the document once', async () => {
+  const store = await azurite.reset();
+  await stage('12/c/facture.pdf');
+  const target = gatedTarget();
+  const first = deliverStaged(store, target, '12/c/facture.pdf', silentLogger, { maxAttempts: 3, claim: true });
+  // Once the first one holds its lease (it is then uploading, held at the gate)...
+  const blob = store.container('staging').getBlobClient('12/c/facture.pdf');
+  for (let i = 0; i < 200 && (await blob.getProperties()).leaseState !== 'leased'; i++) await new Promise((r) => setTimeout(r, 10));
+  const other = countingTarget();
+  const during = await deliverStaged(store, other, '12/c/facture.pdf', silentLogger, { maxAttempts: 3, claim: true });
+  assert.equal(during.status, 'busy', '...a second deliverer leaves the document alone');
+  assert.deepEqual(other.received, []);
+  target.open();
+  assert.equal((await first).status, 'delivered');
+  assert.equal((await deliverStaged(store, target, '12/c/facture.pdf', silentLogger, { maxAttempts: 3, claim: true })).status, 'gone');
+  assert.deepEqual(target.received.length, 1);
+  assert.equal(await store.locate('12/c/facture.pdf'), 'archive');
+});
+
+test('claimed deliveries: a failed attempt is recorded under the lease and gives the document back', async () => {
+  const store = await azurite.reset();
+  await stage('12/d/facture.pdf');
+  const failing = countingTarget(() => new DeliveryError('EZGED_SERVER_ERROR', 'EzGED answered HTTP 503', true));
+  const first = await deliverStaged(store, failing, '12/d/facture.pdf', silentLogger, { maxAttempts: 2, claim: true });
+  assert.equal(first.status, 'retry');
+  const blob = store.container('staging').getBlobClient('12/d/facture.pdf');
+  const props = await blob.getProperties();
+  assert.equal(decodeMetadata(props.metadata).attempts, 1, 'the attempt is written although the blob was leased');
+  assert.equal(props.leaseState, 'available', 'the lease is released after a failed attempt');
+  // The last attempt dead-letters: the move deletes the leased blob with its lease.
+  const last = await deliverStaged(store, failing, '12/d/facture.pdf', silentLogger, { maxAttempts: 2, claim: true });
+  assert.equal(last.status, 'dead-lettered');
+  assert.equal(await store.locate('12/d/facture.pdf'), 'failed');
+});

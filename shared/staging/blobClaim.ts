@@ -1,0 +1,55 @@
+import type { BlobClient } from '@azure/storage-blob';
+import type { Logger } from '../util/log';
+import { isNotFound } from './putIfAbsent';
+
+/** Length of the lease that claims a staged document while it is delivered (15–60 s). */
+export const CLAIM_LEASE_SECONDS = 60;
+/** The lease is renewed this often while the delivery lasts (a large upload). */
+export const CLAIM_RENEW_MS = 20_000;
+
+/** A staged blob claimed by this deliverer: every write to it carries `leaseId`. */
+export interface BlobClaim {
+  leaseId: string;
+  /** Stops renewing and gives the blob back (nothing to do when it was deleted). */
+  release(): Promise<void>;
+}
+
+/**
+ * Claims a staged blob with a lease, so that deliverers running at the same time (the blob
+ * trigger, Event Grid redelivering an event, the coldRetry sweep) never send one document
+ * twice: `busy` when another holds it, `gone` when it is no longer there. A deliverer that
+ * dies lets its lease lapse after CLAIM_LEASE_SECONDS; the document is then taken again, and
+ * its `delivered_at` mark says whether only the move to the archive is left to do.
+ */
+export async function claimBlob(blob: BlobClient, logger: Logger): Promise<BlobClaim | 'busy' | 'gone'> {
+  const lease = blob.getBlobLeaseClient();
+  try {
+    await lease.acquireLease(CLAIM_LEASE_SECONDS);
+  } catch (err) {
+    if (isNotFound(err)) return 'gone';
+    if (isLeaseConflict(err)) return 'busy';
+    throw err;
+  }
+  const renewal = setInterval(() => {
+    lease.renewLease().catch((err) => logger.warn('could not renew the lease on the document being delivered', { err, blob: blob.name }));
+  }, CLAIM_RENEW_MS);
+  renewal.unref();
+  let released = false;
+  return {
+    leaseId: lease.leaseId,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(renewal);
+      await lease.releaseLease().catch((err) => {
+        // Deleted (delivered, dead-lettered) or lapsed: nothing is held any more.
+        if (!isNotFound(err) && !isLeaseConflict(err)) logger.warn('could not release the lease on a document; it lapses on its own', { err, blob: blob.name });
+      });
+    },
+  };
+}
+
+function isLeaseConflict(err: unknown): boolean {
+  const e = err as { statusCode?: number };
+  return e?.statusCode === 409 || e?.statusCode === 412;
+}
