@@ -21,8 +21,17 @@ const TOKEN = 'c3e335143464469a1ca542c21147f913';
  * document from the staging container first (the least any sender must do);
  * `'memory'` uploads bytes already in memory (no storage at all).
  */
-export async function sendDelivery(o: { docs: number; size: number; rounds: number; connectionString: string; baseline: 'staging' | 'memory' }): Promise<Pair & { docs: number }> {
+export async function sendDelivery(o: {
+  docs: number;
+  size: number;
+  rounds: number;
+  connectionString: string;
+  baseline: 'staging' | 'memory';
+  /** The double answers each upload this much later (a real EzGED's PHP takes its time), for both sides. */
+  uploadDelayMs?: number;
+}): Promise<Pair & { docs: number }> {
   const double = await startEzgedDouble({ accounts: [{ login: LOGIN, password: PASSWORD }], token: TOKEN, waitdirs: ['w'], storeFiles: false, sessionIdleMs: 600_000, maxSessions: 1000 });
+  if (o.uploadDelayMs) double.inject({ kind: 'slow', on: 'upload', delayMs: o.uploadDelayMs, times: Number.MAX_SAFE_INTEGER });
   const store = BlobStore.fromConnectionString(o.connectionString);
   const payloads = Array.from({ length: o.docs }, () => randomBytes(o.size));
   const ezged = parseConfig(
