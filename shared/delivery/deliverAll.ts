@@ -1,4 +1,5 @@
 import type { BlobStore } from '../staging/blobStore';
+import { decodeMetadata } from '../staging/metadata';
 import type { Logger } from '../util/log';
 import { mapConcurrent, Semaphore } from '../util/concurrency';
 import { deliverStaged, type DeliverOptions, type DeliveryOutcome } from './deliverStaged';
@@ -36,7 +37,7 @@ export async function deliverAll(
   opts: DeliverOptions & { concurrency?: number; names?: string[] },
 ): Promise<DeliveryReport> {
   const report = emptyDeliveryReport();
-  const names = opts.names ?? (await collect(store));
+  const names = opts.names ?? (await collect(store, opts.respectBackoff ? (opts.now ?? (() => new Date()))() : undefined));
   const concurrency = opts.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
   const uploadSlots = new Semaphore(concurrency);
   await mapConcurrent(names, concurrency * DOCUMENTS_PER_UPLOAD_SLOT, async (name) => {
@@ -45,8 +46,22 @@ export async function deliverAll(
   return report;
 }
 
-async function collect(store: BlobStore): Promise<string[]> {
+/**
+ * The staged documents to try. With `dueAt`, those whose next attempt is later are left
+ * out from the listing's metadata alone: a backlog waiting for EzGED costs no request per
+ * document at each sweep.
+ */
+async function collect(store: BlobStore, dueAt?: Date): Promise<string[]> {
   const names: string[] = [];
-  for await (const b of store.list('staging')) names.push(b.name);
+  for await (const b of store.list('staging', undefined, { metadata: dueAt !== undefined })) {
+    const next = dueAt && b.metadata ? nextAttemptOf(b.metadata) : undefined;
+    if (next !== undefined && next > dueAt!.getTime()) continue;
+    names.push(b.name);
+  }
   return names;
+}
+
+function nextAttemptOf(metadata: Record<string, string>): number | undefined {
+  const { nextAttemptAt } = decodeMetadata(metadata);
+  return nextAttemptAt ? Date.parse(nextAttemptAt) : undefined;
 }

@@ -105,9 +105,10 @@ export class BlobStore {
     await source.deleteIfExists({ conditions: { leaseId: opts.leaseId } });
   }
 
-  async *list(role: ContainerRole, prefix?: string): AsyncIterable<{ name: string; lastModified: Date; size: number }> {
-    for await (const b of this.container(role).listBlobsFlat({ prefix })) {
-      yield { name: b.name, lastModified: b.properties.lastModified, size: b.properties.contentLength ?? 0 };
+  /** The blobs of a container; with `metadata`, each with its metadata (same requests). */
+  async *list(role: ContainerRole, prefix?: string, opts: { metadata?: boolean } = {}): AsyncIterable<{ name: string; lastModified: Date; size: number; metadata?: Record<string, string> }> {
+    for await (const b of this.container(role).listBlobsFlat({ prefix, includeMetadata: opts.metadata })) {
+      yield { name: b.name, lastModified: b.properties.lastModified, size: b.properties.contentLength ?? 0, metadata: b.metadata };
     }
   }
 }

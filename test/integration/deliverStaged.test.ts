@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { deliverAll } from '../../shared/delivery/deliverAll';
 import { deliverStaged } from '../../shared/delivery/deliverStaged';
 import type { Delivery, DeliveryTarget } from '../../shared/delivery/target';
 import { DeliveryError } from '../../shared/errors';
@@ -132,4 +133,25 @@ test('claimed deliveries: a failed attempt is recorded under the lease and gives
   const last = await deliverStaged(store, failing, '12/d/facture.pdf', silentLogger, { maxAttempts: 2, claim: true });
   assert.equal(last.status, 'dead-lettered');
   assert.equal(await store.locate('12/d/facture.pdf'), 'failed');
+});
+
+test('a sweep leaves documents whose next attempt is later without a request for them', async () => {
+  const store = await azurite.reset();
+  await stage('12/e/due.pdf');
+  await stage('12/e/waiting.pdf');
+  const later = new Date(Date.now() + 10 * 60_000).toISOString();
+  const waiting = store.container('staging').getBlobClient('12/e/waiting.pdf');
+  await waiting.setMetadata({ ...(await waiting.getProperties()).metadata, ...encodeMetadata({ ...decodeMetadata((await waiting.getProperties()).metadata), attempts: 1, nextAttemptAt: later }) });
+  // Counts the blobs the sweep touches one by one.
+  const touched: string[] = [];
+  const staging = store.container('staging');
+  const spy = Object.assign(Object.create(store), {
+    container: (role: string) =>
+      role === 'staging' ? Object.assign(Object.create(staging), { getBlobClient: (n: string) => (touched.push(n), staging.getBlobClient(n)) }) : store.container(role as 'archive'),
+  });
+  const target = countingTarget();
+  const report = await deliverAll(spy, target, silentLogger, { maxAttempts: 3, respectBackoff: true, claim: true });
+  assert.deepEqual(report, { delivered: 1, retry: 0, deadLettered: 0 });
+  assert.deepEqual([...new Set(touched)], ['12/e/due.pdf']);
+  assert.equal(await store.locate('12/e/waiting.pdf'), 'staging');
 });
