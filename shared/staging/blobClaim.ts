@@ -4,8 +4,11 @@ import { isNotFound } from './putIfAbsent';
 
 /** Length of the lease that claims a staged document while it is delivered (15–60 s). */
 export const CLAIM_LEASE_SECONDS = 60;
-/** The lease is renewed this often while the delivery lasts (a large upload). */
-export const CLAIM_RENEW_MS = 20_000;
+/**
+ * The lease is renewed this often while the delivery lasts (a large upload): three tries
+ * before it would lapse, so one failed renewal (storage busy for a moment) costs nothing.
+ */
+export const CLAIM_RENEW_MS = 15_000;
 
 /** A staged blob claimed by this deliverer: every write to it carries `leaseId`. */
 export interface BlobClaim {

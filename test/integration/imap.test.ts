@@ -9,6 +9,7 @@ import { settleWhenStaged } from '../../shared/launch/settlement';
 import type { LaunchReport } from '../../shared/launch/report';
 import type { BlobStore } from '../../shared/staging/blobStore';
 import { decodeMetadata } from '../../shared/staging/metadata';
+import { moveMessage } from '../../shared/sources/imap/afterSuccess';
 import { clientOptions, connectionError } from '../../shared/sources/imap/connect';
 import { createImapSource, type ImapItem } from '../../shared/sources/imap/imapSource';
 import { WHOLE_FETCH_MAX_BYTES } from '../../shared/sources/imap/wholeFetch';
@@ -350,6 +351,29 @@ describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
     assert.ok(lines.some((x) => /IMAP_MESSAGE_GONE: UID 9999 is no longer in/.test(x)), lines.join('\n'));
     const flags = await folderContents(d, folder);
     assert.deepEqual(flags.map((m) => m.flags.includes('\\Seen')), [true, false, true]);
+  });
+
+  test('a batched MOVE the server refuses because one message was expunged meanwhile: the others are still moved', async () => {
+    const d = dovecot();
+    const folder = uniqueName('Batch');
+    const done = uniqueName('Done');
+    await appendMessages(d, folder, ['b1', 'b2', 'b3'].map((n) => simpleMail(uniqueName(n), `${n}.pdf`)));
+    const client = await testImapClient(d);
+    try {
+      await client.mailboxCreate(done);
+      await client.mailboxOpen(folder);
+      // Another session expunges UID 2: Dovecot then answers the MOVE of 1,2,3 with
+      // NO [EXPUNGEISSUED] and moves nothing, which imapflow reports as success.
+      const other = await testImapClient(d);
+      await other.mailboxOpen(folder);
+      await other.messageDelete('2', { uid: true });
+      await other.logout();
+      await moveMessage(client, [1, 2, 3], done);
+    } finally {
+      await client.logout();
+    }
+    assert.deepEqual(await folderContents(d, folder), [], 'nothing left in the source');
+    assert.equal((await folderContents(d, done)).length, 2);
   });
 
   test('small messages fetched whole and a large one streamed in the same run give the same documents', async () => {

@@ -47,7 +47,20 @@ async function deleteMessage(client: ImapFlow, uids: number[]): Promise<void> {
   }
 }
 
+/**
+ * Moves messages to `folder`. Several at once: a server may refuse the whole command when
+ * one of them was expunged meanwhile (Dovecot: `NO [EXPUNGEISSUED]`, which imapflow reports
+ * as success), so the moved ones are checked (COPYUID, else a UID SEARCH of the source) and
+ * those still in the source are moved one by one.
+ */
 export async function moveMessage(client: ImapFlow, uids: number | number[], folder: string): Promise<void> {
   const res = await client.messageMove(uidSet(uids), mailboxPath(folder), { uid: true });
   if (!res) throw new SourceError('IMAP_ACTION_FAILED', `the server refused to move ${named(uids)} to ${folder}`);
+  if (!Array.isArray(uids) || uids.length < 2) return;
+  const moved = res.uidMap;
+  const unsure = moved ? uids.filter((uid) => !moved.has(uid)) : uids;
+  if (unsure.length === 0) return;
+  const found = await client.search({ uid: unsure.join(',') }, { uid: true });
+  if (!Array.isArray(found)) throw new SourceError('IMAP_ACTION_FAILED', `could not check that ${named(unsure)} left for ${folder}`);
+  for (const uid of found.filter((u) => unsure.includes(u))) await moveMessage(client, uid, folder);
 }

@@ -43,11 +43,14 @@ export class WholeMessageFetcher {
   /** Asked and not taken yet, by UID. */
   private readonly slots = new Map<number, Slot>();
   private heldBytes = 0;
+  /** Dropped before they were asked: never asked ahead. */
+  private readonly dropped = new Set<number>();
 
   constructor(private readonly client: ImapFlow) {}
 
+  /** A size the server did not announce (0) counts as large: it is streamed. */
   static fits(item: WholeFetchItem): boolean {
-    return item.size <= WHOLE_FETCH_MAX_BYTES;
+    return item.size > 0 && item.size <= WHOLE_FETCH_MAX_BYTES;
   }
 
   /** A message the run is going to take, in the order it will take them. */
@@ -59,6 +62,7 @@ export class WholeMessageFetcher {
 
   /** The raw message; undefined when the server no longer has it. */
   async take(item: WholeFetchItem): Promise<Buffer | undefined> {
+    this.dropped.delete(item.uid);
     if (!this.slots.has(item.uid)) {
       const at = this.position.get(item.uid);
       if (at !== undefined && at >= this.next) {
@@ -77,10 +81,16 @@ export class WholeMessageFetcher {
     }
   }
 
-  /** Forgets a message asked ahead that will not be taken (its memory is released). */
+  /**
+   * Forgets a message that will not be taken: its memory is released if it was asked
+   * ahead, and it is not asked at all if it was not yet.
+   */
   drop(item: WholeFetchItem): void {
     const slot = this.slots.get(item.uid);
-    if (!slot) return;
+    if (!slot) {
+      this.dropped.add(item.uid);
+      return;
+    }
     this.slots.delete(item.uid);
     this.heldBytes -= slot.item.size;
   }
@@ -99,7 +109,7 @@ export class WholeMessageFetcher {
     let bytes = this.heldBytes;
     while (this.next < this.order.length && batch.length < PREFETCH_MAX_MESSAGES) {
       const item = this.order[this.next]!;
-      if (!this.slots.has(item.uid)) {
+      if (!this.slots.has(item.uid) && !this.dropped.has(item.uid)) {
         if (!(force && batch.length === 0) && bytes + item.size > PREFETCH_WINDOW_BYTES) break;
         batch.push(item);
         bytes += item.size;

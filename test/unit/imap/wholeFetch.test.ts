@@ -61,6 +61,20 @@ describe('IMAP small messages fetched whole', () => {
     assert.deepEqual(client.asked, ['1,3']);
   });
 
+  test('a message dropped before it was asked is never fetched (a mail about to be put aside)', async () => {
+    const list = items([100, 100, 100, 100]);
+    const { fetcher, client } = fetcherFor(list);
+    fetcher.drop(list[2]!);
+    await fetcher.take(list[0]!);
+    await fetcher.take(list[1]!);
+    await fetcher.take(list[3]!);
+    assert.deepEqual(client.asked.flatMap((r) => r.split(',')).map(Number), [1, 2, 4]);
+  });
+
+  test('a message whose size the server did not announce is streamed, not fetched whole', () => {
+    assert.equal(WholeMessageFetcher.fits({ uid: 1, size: 0 }), false);
+  });
+
   test('a message missing from the answer is undefined (gone), its neighbours are not', async () => {
     const list = items([100, 100, 100]);
     const messages = contents(list);
