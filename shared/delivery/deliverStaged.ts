@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { DeliveryError, describeError } from '../errors';
 import { deliveredName } from '../routing/safeName';
-import { claimBlob, type BlobClaim } from '../staging/blobClaim';
+import { claimBlob, type BlobClaim, type ClaimOptions } from '../staging/blobClaim';
 import type { BlobStore } from '../staging/blobStore';
 import { decodeMetadata, encodeMetadata, withDocumentFacts } from '../staging/metadata';
 import { isNotFound } from '../staging/putIfAbsent';
@@ -33,6 +33,8 @@ export interface DeliverOptions {
    * reports `busy` and leaves it. Not needed by a single `cold-launcher run`.
    */
   claim?: boolean;
+  /** Renewal of the claim's lease (tests shorten it; see blobClaim.ts). */
+  claimOptions?: ClaimOptions;
   now?: () => Date;
 }
 
@@ -61,7 +63,7 @@ export async function deliverStaged(
   opts: DeliverOptions,
 ): Promise<DeliveryOutcome> {
   if (!opts.claim) return deliverClaimed(store, target, blobName, logger, opts);
-  const claim = await claimBlob(store.container('staging').getBlobClient(blobName), logger);
+  const claim = await claimBlob(store.container('staging').getBlobClient(blobName), logger, opts.claimOptions);
   if (claim === 'gone') return { status: 'gone' };
   if (claim === 'busy') {
     logger.debug('another delivery holds this document: left to it', { blob: blobName });
@@ -107,14 +109,27 @@ async function deliverClaimed(
       return { kind: 'skipped', raw, meta } as const;
     }
     const name = deliveredName(meta.fileName, blobName);
+    // The claim lost mid-upload: stop sending, another delivery takes the document.
+    const stop = () => {
+      body.once('error', () => undefined); // the target may not be reading yet: it sees the error when it does
+      body.destroy(new DeliveryError('CLAIM_LOST', 'the lease on the staged document was lost during the upload: stopped, another delivery takes it', true));
+    };
+    claim?.signal.addEventListener('abort', stop, { once: true });
     try {
+      if (claim?.signal.aborted) stop();
       const { location } = await target.deliver({ name, waitdir: meta.waitdir, body, size: meta.size, sha256: meta.sha256 });
       return { kind: 'delivered', raw, meta, etag, name, location } as const;
     } catch (err) {
       return { kind: 'failed', raw, meta, etag, err } as const;
+    } finally {
+      claim?.signal.removeEventListener('abort', stop);
     }
   });
   if (step.kind === 'gone') return { status: 'gone' };
+  if (step.kind === 'failed' && claim?.signal.aborted) {
+    logger.warn('the lease on this document was lost during its delivery: left to the delivery that holds it now', { blob: blobName });
+    return { status: 'busy' };
+  }
 
   const { meta } = step;
   const keep = (m: Parameters<typeof encodeMetadata>[0]) => withDocumentFacts(step.raw, encodeMetadata(m));

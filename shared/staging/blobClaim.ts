@@ -13,8 +13,19 @@ export const CLAIM_RENEW_MS = 15_000;
 /** A staged blob claimed by this deliverer: every write to it carries `leaseId`. */
 export interface BlobClaim {
   leaseId: string;
+  /**
+   * Aborted when the lease is lost while the delivery runs (renewal refused, or storage
+   * unreachable until the lease would lapse): another deliverer may take the document, so
+   * this one stops its upload.
+   */
+  signal: AbortSignal;
   /** Stops renewing and gives the blob back (nothing to do when it was deleted). */
   release(): Promise<void>;
+}
+
+export interface ClaimOptions {
+  /** Renewal period (tests shorten it). */
+  renewMs?: number;
 }
 
 /**
@@ -24,7 +35,8 @@ export interface BlobClaim {
  * dies lets its lease lapse after CLAIM_LEASE_SECONDS; the document is then taken again, and
  * its `delivered_at` mark says whether only the move to the archive is left to do.
  */
-export async function claimBlob(blob: BlobClient, logger: Logger): Promise<BlobClaim | 'busy' | 'gone'> {
+export async function claimBlob(blob: BlobClient, logger: Logger, opts: ClaimOptions = {}): Promise<BlobClaim | 'busy' | 'gone'> {
+  const renewMs = opts.renewMs ?? CLAIM_RENEW_MS;
   const lease = blob.getBlobLeaseClient();
   try {
     await lease.acquireLease(CLAIM_LEASE_SECONDS);
@@ -33,17 +45,34 @@ export async function claimBlob(blob: BlobClient, logger: Logger): Promise<BlobC
     if (isLeaseConflict(err)) return 'busy';
     throw err;
   }
+  const lost = new AbortController();
+  let renewedAt = Date.now();
   const renewal = setInterval(() => {
-    lease.renewLease().catch((err) => logger.warn('could not renew the lease on the document being delivered', { err, blob: blob.name }));
-  }, CLAIM_RENEW_MS);
+    lease.renewLease().then(
+      () => void (renewedAt = Date.now()),
+      (err) => {
+        // Refused: another holds it now. Unreachable: lost once the next try would be too late.
+        const tooLate = Date.now() - renewedAt + renewMs >= CLAIM_LEASE_SECONDS * 1000;
+        if (isLeaseConflict(err) || tooLate) {
+          clearInterval(renewal);
+          logger.warn('lost the lease on the document being delivered: its upload is stopped, another delivery may take it', { err, blob: blob.name });
+          lost.abort(new Error('lease lost'));
+        } else {
+          logger.warn('could not renew the lease on the document being delivered; trying again', { err, blob: blob.name });
+        }
+      },
+    );
+  }, renewMs);
   renewal.unref();
   let released = false;
   return {
     leaseId: lease.leaseId,
+    signal: lost.signal,
     async release() {
       if (released) return;
       released = true;
       clearInterval(renewal);
+      if (lost.signal.aborted) return;
       await lease.releaseLease().catch((err) => {
         // Deleted (delivered, dead-lettered) or lapsed: nothing is held any more.
         if (!isNotFound(err) && !isLeaseConflict(err)) logger.warn('could not release the lease on a document; it lapses on its own', { err, blob: blob.name });

@@ -155,3 +155,34 @@ test('a sweep leaves documents whose next attempt is later without a request for
   assert.deepEqual([...new Set(touched)], ['12/e/due.pdf']);
   assert.equal(await store.locate('12/e/waiting.pdf'), 'staging');
 });
+
+test('claimed deliveries: a delivery that loses its lease mid-upload stops; the next one delivers the document once', async () => {
+  const store = await azurite.reset();
+  await stage('12/f/facture.pdf');
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const received: string[] = [];
+  const slow: DeliveryTarget = {
+    description: 'slow target',
+    async deliver(doc: Delivery) {
+      await gate;
+      for await (const _ of doc.body) void _;
+      received.push(doc.name);
+      return { location: `/wait/${doc.waitdir}/${doc.name}` };
+    },
+    probe: async () => undefined,
+    close: async () => undefined,
+  };
+  const first = deliverStaged(store, slow, '12/f/facture.pdf', silentLogger, { maxAttempts: 3, claim: true, claimOptions: { renewMs: 30 } });
+  const blob = store.container('staging').getBlobClient('12/f/facture.pdf');
+  for (let i = 0; i < 200 && (await blob.getProperties()).leaseState !== 'leased'; i++) await new Promise((r) => setTimeout(r, 10));
+  // Someone breaks the lease (an operator, or storage unreachable until it lapsed).
+  await blob.getBlobLeaseClient().breakLease(0);
+  await new Promise((r) => setTimeout(r, 200)); // a renewal fails meanwhile
+  open();
+  assert.equal((await first).status, 'busy', 'the upload was stopped, not finished');
+  assert.deepEqual(received, []);
+  const next = await deliverStaged(store, countingTarget(), '12/f/facture.pdf', silentLogger, { maxAttempts: 3, claim: true });
+  assert.equal(next.status, 'delivered');
+  assert.equal(await store.locate('12/f/facture.pdf'), 'archive');
+});
