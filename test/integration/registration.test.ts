@@ -163,6 +163,11 @@ test('the sender is a blob trigger on the staging container through Event Grid',
   assert.equal(b.path, `${CONTAINERS.staging}/{name}`);
   assert.equal(b.source, 'EventGrid', 'Flex Consumption only runs the Event Grid blob trigger');
   assert.equal(b.connection, SETTINGS.storage);
+  assert.deepEqual(b.properties, { supportsDeferredBinding: 'true' }, 'the host passes a reference to the blob, not its content');
+  // The worker turns that reference into the trigger's value through a registry singleton:
+  // the bundle must hold one copy of it, shared by the worker and coldSender's factory.
+  const registries = readFileSync(BUNDLE, 'utf8').match(/class ResourceFactoryResolver\d*\s*\{/g) ?? [];
+  assert.equal(registries.length, 1, 'one ResourceFactoryResolver in dist/main.js');
   assert.equal(sender.metadata.retryOptions, undefined, 'retry policies are not supported on blob triggers: host.json poisonBlobThreshold governs');
   // The Event Grid subscription's endpoint names the function: the script and infra must agree.
   const script = readFileSync(join(REPO, 'infra', 'scripts', 'create-eventgrid-subscription.sh'), 'utf8');
