@@ -3,7 +3,7 @@ import { runLauncher } from '../shared/launch/runLauncher';
 import { settleWhenStaged } from '../shared/launch/settlement';
 import { BlobStore } from '../shared/staging/blobStore';
 import { silentLogger } from '../shared/util/log';
-import { appendMessages, testImapClient, type RunningDovecot } from '../test/helpers/dovecot';
+import { appendMessages, imapLauncherOn, testImapClient, type RunningDovecot } from '../test/helpers/dovecot';
 import { generateMails } from '../test/helpers/mailMessages';
 import { timed, type Pair } from './stats';
 
@@ -48,13 +48,7 @@ export async function imapIngest(o: ImapIngestOptions): Promise<ImapIngestResult
       launchers: [
         {
           id: 'bench-imap',
-          protocol: 'imap',
-          server: d.host,
-          port: d.imapPort,
-          security: 'starttls',
-          user: d.user,
-          password: '%BENCH_IMAP_PASSWORD%',
-          tls: { ca: d.certPem, servername: 'localhost' },
+          ...imapLauncherOn(d, '%BENCH_IMAP_PASSWORD%'),
           source: FOLDER,
           afterSuccess: 'seen',
           maxItemsPerRun: o.messages,

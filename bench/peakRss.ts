@@ -4,15 +4,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BlobStore } from '../shared/staging/blobStore';
-import { deliverToMaildir, testImapClient, type RunningDovecot } from '../test/helpers/dovecot';
+import { deliverToMaildir, imapLauncherOn, testImapClient, type RunningDovecot } from '../test/helpers/dovecot';
 import { startEzgedDouble } from '../test/fakes/ezgedDouble';
 import { writeLargeMail } from '../test/helpers/largeMail';
+import { BENCH_EZGED_LOGIN as LOGIN, BENCH_EZGED_PASSWORD as PASSWORD } from './ezgedAccount';
 
 const ROOT = resolve(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'cold-launcher.js');
 const PROBE = join(__dirname, 'peakRssProbe.cjs');
-const LOGIN = 'cold';
-const PASSWORD = 'bench-password';
 
 export interface PeakRssResult {
   /** Peak RSS (MB) of `cold-launcher run --once` ingesting and delivering the large mail. */
@@ -52,13 +51,7 @@ export async function peakRss(o: { attachmentBytes: number; dovecot: RunningDove
         launchers: [
           {
             id: 'large',
-            protocol: 'imap',
-            server: d.host,
-            port: d.imapPort,
-            security: 'starttls',
-            user: d.user,
-            password: '%BENCH_IMAP_PASSWORD%',
-            tls: { ca: d.certPem, servername: 'localhost' },
+            ...imapLauncherOn(d, '%BENCH_IMAP_PASSWORD%'),
             timeoutSeconds: 300,
             scenarios: [{ waitdir: 'w' }],
           },

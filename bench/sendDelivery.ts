@@ -9,10 +9,9 @@ import { encodeMetadata } from '../shared/staging/metadata';
 import { mapConcurrent } from '../shared/util/concurrency';
 import { silentLogger } from '../shared/util/log';
 import { startEzgedDouble } from '../test/fakes/ezgedDouble';
+import { BENCH_EZGED_LOGIN as LOGIN, BENCH_EZGED_PASSWORD as PASSWORD } from './ezgedAccount';
 import { sideBySide, type Pair } from './stats';
 
-const LOGIN = 'cold';
-const PASSWORD = 'bench-password';
 const TOKEN = 'c3e335143464469a1ca542c21147f913';
 
 /**

@@ -1,11 +1,11 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID, verify, X509Certificate, constants as cryptoConstants } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { closeServer, listenHttps } from './httpsListener';
 
 /**
  * A local HTTPS fake of Microsoft Entra ID's v2.0 endpoints, strict about what the public
@@ -112,17 +112,14 @@ export class EntraFake {
 
   static async start(opts: EntraFakeOptions): Promise<EntraFake> {
     const fake = new EntraFake(opts);
-    fake.server = createServer({ key: opts.cert.keyPem, cert: opts.cert.certPem }, (req, res) => {
+    ({ server: fake.server, url: fake.url } = await listenHttps(opts.cert, (req, res) => {
       fake.handle(req, res).catch((err) => send(res, 500, { error: 'server_error', error_description: String(err) }));
-    });
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
-    fake.url = `https://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    }));
     return fake;
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   /** What Graph would learn from validating a bearer token; undefined when unknown or expired. */

@@ -1,10 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EntraFake, makeTestCertificate, type EntraFakeOptions, type IssuedToken, type TestCertificate } from './entraFake';
+import { closeServer, listenHttps } from './httpsListener';
 
 /**
  * A local HTTPS fake of the Microsoft Graph v1.0 mail endpoints the O365 launcher uses,
@@ -111,20 +111,17 @@ export class GraphFake {
 
   static async start(opts: GraphFakeOptions): Promise<GraphFake> {
     const fake = new GraphFake(opts);
-    fake.server = createServer({ key: opts.cert.keyPem, cert: opts.cert.certPem }, (req, res) => {
+    ({ server: fake.server, url: fake.url } = await listenHttps(opts.cert, (req, res) => {
       fake.handle(req, res).catch((err) => {
         if (!res.headersSent) graphError(res, 500, 'generalException', String(err));
         else res.destroy(err as Error);
       });
-    });
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
-    fake.url = `https://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+    }));
     return fake;
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 
   // ---- test controls ----------------------------------------------------------------

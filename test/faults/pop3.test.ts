@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { useAzurite } from '../helpers/azurite';
 import { runCli } from '../helpers/cli';
 import { appendMessages, dovecotGate, folderContents, useDovecot, type RunningDovecot } from '../helpers/dovecot';
-import { checkDeliveries, countBlobs, counts, FAULT_EZGED_PASSWORD, faultMails, startFaultEzged } from '../helpers/faultChecks';
+import { assertExactlyOnce, checkDeliveries, countBlobs, countByMessageId, counts, FAULT_EZGED_PASSWORD, faultMails, startFaultEzged } from '../helpers/faultChecks';
 import { tempDir } from '../helpers/folders';
 import { killUntilDone } from '../helpers/killer';
 import { emptyInbox } from '../helpers/pop3';
@@ -78,8 +78,7 @@ describe('POP3 launcher killed at random moments', { skip: gate.skip }, () => {
         const staging = await countBlobs(store, 'staging');
         const failed = await countBlobs(store, 'failed');
         const inbox = await folderContents(d, 'INBOX');
-        const ids = new Map<string, number>();
-        for (const m of inbox) ids.set(m.messageId, (ids.get(m.messageId) ?? 0) + 1);
+        const ids = countByMessageId(inbox);
         // delete: no mail may be left on the server; keep: every mail still there, once.
         const notFinal = afterSuccess === 'delete' ? inbox.length : mails.filter((m) => ids.get(`<${m.messageId}>`) !== 1).length;
 
@@ -106,10 +105,7 @@ describe('POP3 launcher killed at random moments', { skip: gate.skip }, () => {
           `# faults pop3 ${afterSuccess}: ${counts({ messages: MESSAGES, documents: expected.length, runs: loop.runs, kills: loop.kills, delivered: v.delivered, duplicates: v.duplicates, losses: v.losses, repeats: v.repeats, extraWrites: v.extraWrites, staging, failed, inInbox: inbox.length, notFinal, ...deliveryStats, ...(afterSuccess === 'keep' ? { rerunNew } : {}) })}`,
         );
         assert.ok(loop.kills > 0, 'no run was killed: the test proved nothing');
-        assert.deepEqual(
-          { delivered: v.delivered, duplicates: v.duplicates, losses: v.losses, strangers: v.strangers, corrupt: v.corrupt, unanswered: v.unanswered },
-          { delivered: expected.length, duplicates: 0, losses: 0, strangers: 0, corrupt: 0, unanswered: 0 },
-        );
+        assertExactlyOnce(v, expected.length);
         assert.deepEqual({ staging, failed }, { staging: 0, failed: 0 }, 'nothing left in staging or failed');
         if (afterSuccess === 'delete') {
           assert.deepEqual({ inInbox: inbox.length }, { inInbox: 0 }, 'every mail deleted from the server');

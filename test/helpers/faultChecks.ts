@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { startEzgedDouble } from '../fakes/ezgedDouble';
 import { generateMails, type GeneratedMail } from './mailMessages';
 import { createHash } from 'node:crypto';
@@ -49,6 +50,26 @@ export async function checkDeliveries(double: EzgedDouble, expected: string[]): 
   c.duplicates = [...byHash.values()].filter((n) => n > 1).length;
   c.losses = expected.filter((h) => !byHash.has(h)).length;
   return c;
+}
+
+/**
+ * Asserts that each of the `count` expected documents is in the double once, intact, and
+ * that every file got its success answer through; with `oneAnswer`, exactly one.
+ */
+export function assertExactlyOnce(v: DeliveryCheck, count: number, opts: { oneAnswer?: boolean; message?: string } = {}): void {
+  const answers = opts.oneAnswer ? { repeats: v.repeats } : {};
+  assert.deepEqual(
+    { delivered: v.delivered, duplicates: v.duplicates, losses: v.losses, strangers: v.strangers, corrupt: v.corrupt, ...answers, unanswered: v.unanswered },
+    { delivered: count, duplicates: 0, losses: 0, strangers: 0, corrupt: 0, ...(opts.oneAnswer ? { repeats: 0 } : {}), unanswered: 0 },
+    opts.message,
+  );
+}
+
+/** How many times each Message-ID occurs among these messages. */
+export function countByMessageId(messages: { messageId: string }[]): Map<string, number> {
+  const ids = new Map<string, number>();
+  for (const m of messages) ids.set(m.messageId, (ids.get(m.messageId) ?? 0) + 1);
+  return ids;
 }
 
 /** Blobs in a container of the product. */

@@ -15,6 +15,7 @@ import { createTarget } from '../../shared/runtime/createTarget';
 import { decodeMetadata } from '../../shared/staging/metadata';
 import { createLogger, jsonLineSink } from '../../shared/util/log';
 import { useAzurite } from '../helpers/azurite';
+import { withMemoryPeak } from '../helpers/memoryPeak';
 import { startEzgedDouble } from '../fakes/ezgedDouble';
 
 const SIZE = 200 * 1024 * 1024;
@@ -58,14 +59,7 @@ test('a 200 MB document is delivered with bounded memory, byte-identical', async
     assert.equal(staged.staged, 1);
 
     const target = createTarget(config.ezged, { logger, sessionScope: 'target' });
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 20);
-    const report = await deliverAll(store, target, logger, { maxAttempts: 3, concurrency: 1 });
-    clearInterval(sampler);
-    peak = Math.max(peak, process.memoryUsage().rss);
+    const { value: report, rssMb } = await withMemoryPeak(() => deliverAll(store, target, logger, { maxAttempts: 3, concurrency: 1 }), 20);
     await target.close();
 
     assert.deepEqual(report, { delivered: 1, retry: 0, deadLettered: 0 });
@@ -75,9 +69,8 @@ test('a 200 MB document is delivered with bounded memory, byte-identical', async
     const rec = double.file('archives', archived.deliveredAs!);
     assert.equal(rec?.size, SIZE);
     assert.equal(rec?.sha256, sha256, 'EzGED received the same 200 MB');
-    const growth = peak - baseline;
-    t.diagnostic(`200 MB delivery: peak RSS growth ${(growth / 1024 / 1024).toFixed(1)} MB`);
-    assert.ok(growth < MAX_RSS_GROWTH, `RSS grew by ${(growth / 1024 / 1024).toFixed(1)} MB while delivering 200 MB`);
+    t.diagnostic(`200 MB delivery: peak RSS growth ${rssMb.toFixed(1)} MB`);
+    assert.ok(rssMb * 1024 * 1024 < MAX_RSS_GROWTH, `RSS grew by ${rssMb.toFixed(1)} MB while delivering 200 MB`);
   } finally {
     await double.stop();
     await rm(source, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import { createLogger, silentLogger, type Logger } from '../../shared/util/log';
 import { buildCorpus, message, multipart, text, attachment, PDF } from '../fixtures/mail/corpus';
 import { fakePdf } from '../helpers/mailMessages';
 import { useAzurite, uniqueName } from '../helpers/azurite';
-import { appendMessages, dovecotGate, folderContents, testImapClient, useDovecot, type RunningDovecot } from '../helpers/dovecot';
+import { appendMessages, dovecotGate, folderContents, imapLauncherOn, testImapClient, useDovecot, type RunningDovecot } from '../helpers/dovecot';
 
 const gate = dovecotGate();
 const dovecot = useDovecot(gate.skip);
@@ -30,13 +30,7 @@ function launcher(d: RunningDovecot, over: Record<string, unknown> = {}): Launch
     launchers: [
       {
         id: uniqueName('imap'),
-        protocol: 'imap',
-        server: d.host,
-        port: d.imapPort,
-        security: 'starttls',
-        user: d.user,
-        password: '%IMAP_PASSWORD%',
-        tls: { ca: d.certPem, servername: 'localhost' },
+        ...imapLauncherOn(d, '%IMAP_PASSWORD%'),
         timeoutSeconds: 20,
         scenarios: [{ group: 'pdf', waitdir: 'factures' }, { waitdir: 'divers' }],
         ...over,

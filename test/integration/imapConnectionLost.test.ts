@@ -8,7 +8,7 @@ import { loadLauncherState } from '../../shared/staging/launcherState';
 import { openSource } from '../../shared/sources';
 import { silentLogger } from '../../shared/util/log';
 import { useAzurite } from '../helpers/azurite';
-import { appendMessages, dovecotGate, useDovecot, type RunningDovecot } from '../helpers/dovecot';
+import { appendMessages, dovecotGate, imapLauncherOn, useDovecot, type RunningDovecot } from '../helpers/dovecot';
 import { dovecotRestarter } from '../helpers/dovecotRestart';
 import { generateMails } from '../helpers/mailMessages';
 
@@ -18,8 +18,7 @@ function launcher(d: RunningDovecot): LauncherOf<'imap'> {
   const text = JSON.stringify({
     ezged: { dropFolder: '/unused' },
     launchers: [{
-      id: 'lost', protocol: 'imap', server: d.host, port: d.imapPort, security: 'starttls', user: d.user,
-      password: d.password, tls: { ca: d.certPem, servername: 'localhost' }, timeoutSeconds: 10,
+      id: 'lost', ...imapLauncherOn(d), timeoutSeconds: 10,
       failedFolder: 'Rejected', maxFailures: 1, scenarios: [{ waitdir: 'w' }],
     }],
   });

@@ -12,7 +12,8 @@ import { decodeMetadata } from '../../shared/staging/metadata';
 import { WORKSPACE_PREFIX } from '../../shared/mail/workspace';
 import { silentLogger } from '../../shared/util/log';
 import { useAzurite } from '../helpers/azurite';
-import { deliverToMaildir, dovecotGate, folderContents, useDovecot } from '../helpers/dovecot';
+import { withMemoryPeak } from '../helpers/memoryPeak';
+import { deliverToMaildir, dovecotGate, folderContents, imapLauncherOn, useDovecot } from '../helpers/dovecot';
 
 // Other test files create mail workspaces at the same time: this one checks its own.
 usePrivateTmpdir('cold-large-');
@@ -37,13 +38,7 @@ describe('IMAP launcher: a large attachment', { skip: gate.skip }, () => {
       launchers: [
         {
           id: 'large',
-          protocol: 'imap',
-          server: d.host,
-          port: d.imapPort,
-          security: 'starttls',
-          user: d.user,
-          password: d.password,
-          tls: { ca: d.certPem },
+          ...imapLauncherOn(d),
           scenarios: [{ waitdir: 'divers' }],
         },
       ],
@@ -51,24 +46,9 @@ describe('IMAP launcher: a large attachment', { skip: gate.skip }, () => {
     const launcher: LauncherDefinition = parseConfig(text, {}).launchers[0]!;
     const tempBefore = (await readdir(tmpdir())).filter((n) => n.startsWith(WORKSPACE_PREFIX));
 
-    (globalThis as { gc?: () => void }).gc?.();
-    const base = process.memoryUsage();
-    let peakRss = base.rss;
-    let peakHeapAndBuffers = base.heapUsed + base.arrayBuffers;
-    const series: string[] = [];
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peakRss = Math.max(peakRss, m.rss);
-      peakHeapAndBuffers = Math.max(peakHeapAndBuffers, m.heapUsed + m.arrayBuffers);
-      if (process.env.MEMTRACE) series.push(`${((m.heapUsed) / 1048576).toFixed(0)}/${(m.arrayBuffers / 1048576).toFixed(0)}/${(m.rss / 1048576).toFixed(0)}`);
-    }, 10);
-    let report;
-    try {
-      report = await runLauncher(launcher, { store, settlement: settleWhenStaged(store), logger: silentLogger, force: true });
-    } finally {
-      clearInterval(sampler);
-      if (process.env.MEMTRACE) console.log(series.filter((_, i) => i % 10 === 0).join(" "));
-    }
+    const { value: report, heapAndBuffersMb: growthMb, rssMb: rssGrowthMb } = await withMemoryPeak(() =>
+      runLauncher(launcher, { store, settlement: settleWhenStaged(store), logger: silentLogger, force: true }),
+    );
     assert.deepEqual([report.found, report.staged, report.acknowledged, report.error], [1, 1, 1, undefined]);
 
     const blobs: string[] = [];
@@ -81,8 +61,6 @@ describe('IMAP launcher: a large attachment', { skip: gate.skip }, () => {
     assert.equal(meta.fileName, 'archive-2024.pdf');
     assert.ok((await folderContents(d, 'INBOX')).every((m) => m.flags.includes('\\Seen')));
 
-    const growthMb = (peakHeapAndBuffers - base.heapUsed - base.arrayBuffers) / 1024 / 1024;
-    const rssGrowthMb = (peakRss - base.rss) / 1024 / 1024;
     console.log(`# memory growth while filing a 50 MB attachment: heap+buffers ${growthMb.toFixed(1)} MB, rss ${rssGrowthMb.toFixed(1)} MB`);
     // Buffered whole, the message would take 117 MB (the 50 MB attachment and its 67 MB of
     // base64) on top of the garbage of streaming; streamed, what grows is short-lived chunks

@@ -12,7 +12,7 @@ import type { Pop3Memory } from '../../shared/sources/pop3/memory';
 import { createLogger, silentLogger, type Logger } from '../../shared/util/log';
 import { attachment, buildCorpus, message, multipart, PDF, text } from '../fixtures/mail/corpus';
 import { uniqueName, useAzurite } from '../helpers/azurite';
-import { appendMessages, dovecotGate, folderContents, useDovecot, type RunningDovecot } from '../helpers/dovecot';
+import { appendMessages, dovecotGate, folderContents, imapLauncherOn, useDovecot, type RunningDovecot } from '../helpers/dovecot';
 import { deliverAll, emptyInbox, namesByMessage, stagedDocuments, startPop3Proxy, type Pop3Proxy } from '../helpers/pop3';
 
 const gate = dovecotGate();
@@ -199,7 +199,7 @@ describe('POP3 launcher against Dovecot', { skip: gate.skip }, () => {
     const imap = parseConfig(
       JSON.stringify({
         ezged: { dropFolder: '/unused' },
-        launchers: [{ id: uniqueName('imap'), protocol: 'imap', source: folder, server: d.host, port: d.imapPort, security: 'starttls', user: d.user, password: d.password, tls: { ca: d.certPem, servername: 'localhost' }, timeoutSeconds: 20, scenarios: [{ waitdir: 'divers' }] }],
+        launchers: [{ id: uniqueName('imap'), ...imapLauncherOn(d), source: folder, timeoutSeconds: 20, scenarios: [{ waitdir: 'divers' }] }],
       }),
       {},
     ).launchers[0]!;

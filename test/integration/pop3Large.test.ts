@@ -10,6 +10,7 @@ import { settleWhenStaged } from '../../shared/launch/settlement';
 import { WORKSPACE_PREFIX } from '../../shared/mail/workspace';
 import { silentLogger } from '../../shared/util/log';
 import { useAzurite } from '../helpers/azurite';
+import { withMemoryPeak } from '../helpers/memoryPeak';
 import { deliverToMaildir, dovecotGate, folderContents, useDovecot } from '../helpers/dovecot';
 import { stagedDocuments, writeLargeMail } from '../helpers/pop3';
 
@@ -39,29 +40,15 @@ describe('POP3 launcher: a large message', { skip: gate.skip }, () => {
     ).launchers[0]!;
     const tempBefore = (await readdir(tmpdir())).filter((n) => n.startsWith(WORKSPACE_PREFIX));
 
-    (globalThis as { gc?: () => void }).gc?.();
-    const base = process.memoryUsage();
-    let peakRss = base.rss;
-    let peakHeapAndBuffers = base.heapUsed + base.arrayBuffers;
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peakRss = Math.max(peakRss, m.rss);
-      peakHeapAndBuffers = Math.max(peakHeapAndBuffers, m.heapUsed + m.arrayBuffers);
-    }, 10);
-    let report;
-    try {
-      report = await runLauncher(launcher, { store, settlement: settleWhenStaged(store), logger: silentLogger, force: true });
-    } finally {
-      clearInterval(sampler);
-    }
+    const { value: report, heapAndBuffersMb: growthMb, rssMb: rssGrowthMb } = await withMemoryPeak(() =>
+      runLauncher(launcher, { store, settlement: settleWhenStaged(store), logger: silentLogger, force: true }),
+    );
     assert.deepEqual([report.found, report.staged, report.acknowledged, report.error], [1, 1, 1, undefined]);
 
     const docs = await stagedDocuments(store, launcher.id);
     assert.deepEqual(docs.map((x) => [x.fileName, x.sha256]), [['archive-2024.pdf', sha]]);
     assert.deepEqual(await folderContents(d, 'INBOX'), [], 'deleted once staged');
 
-    const growthMb = (peakHeapAndBuffers - base.heapUsed - base.arrayBuffers) / 1024 / 1024;
-    const rssGrowthMb = (peakRss - base.rss) / 1024 / 1024;
     console.log(`# memory growth while filing a 50 MB attachment over POP3: heap+buffers ${growthMb.toFixed(1)} MB, rss ${rssGrowthMb.toFixed(1)} MB`);
     // Held whole (node-pop3's RETR returns one string), the raw message alone is 68 MB of
     // base64 as a Buffer and again as a string; streamed, what grows is short-lived chunks.

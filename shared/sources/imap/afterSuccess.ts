@@ -31,8 +31,8 @@ export function mailActionFor(afterSuccess: string): MailAction {
   return make(rest.join(':'));
 }
 
-const uidSet = (uids: number | number[]) => (Array.isArray(uids) ? uids.join(',') : String(uids));
-const named = (uids: number | number[]) => (Array.isArray(uids) && uids.length > 1 ? `UIDs ${uids.join(',')}` : `UID ${uidSet(uids)}`);
+const uidSet = (uids: number[]) => uids.join(',');
+const named = (uids: number[]) => `${uids.length > 1 ? 'UIDs' : 'UID'} ${uidSet(uids)}`;
 
 async function addFlag(client: ImapFlow, uids: number[], flag: string): Promise<void> {
   // .SILENT: the server need not echo every message's new flags, nothing reads them.
@@ -53,14 +53,14 @@ async function deleteMessage(client: ImapFlow, uids: number[]): Promise<void> {
  * as success), so the moved ones are checked (COPYUID, else a UID SEARCH of the source) and
  * those still in the source are moved one by one.
  */
-export async function moveMessage(client: ImapFlow, uids: number | number[], folder: string): Promise<void> {
+export async function moveMessage(client: ImapFlow, uids: number[], folder: string): Promise<void> {
   const res = await client.messageMove(uidSet(uids), mailboxPath(folder), { uid: true });
   if (!res) throw new SourceError('IMAP_ACTION_FAILED', `the server refused to move ${named(uids)} to ${folder}`);
-  if (!Array.isArray(uids) || uids.length < 2) return;
+  if (uids.length < 2) return;
   const moved = res.uidMap;
   const unsure = moved ? uids.filter((uid) => !moved.has(uid)) : uids;
   if (unsure.length === 0) return;
   const found = await client.search({ uid: unsure.join(',') }, { uid: true });
   if (!Array.isArray(found)) throw new SourceError('IMAP_ACTION_FAILED', `could not check that ${named(unsure)} left for ${folder}`);
-  for (const uid of found.filter((u) => unsure.includes(u))) await moveMessage(client, uid, folder);
+  for (const uid of found.filter((u) => unsure.includes(u))) await moveMessage(client, [uid], folder);
 }

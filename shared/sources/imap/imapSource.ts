@@ -234,7 +234,7 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
     async putAside(item, reason) {
       if (launcher.failedFolder) {
         assertSameUidValidity(item);
-        await moveMessage(client, item.uid, launcher.failedFolder);
+        await moveMessage(client, [item.uid], launcher.failedFolder);
         log.warn(`"${item.label}" moved to ${launcher.failedFolder}: ${reason}`, { uid: item.uid, reason });
       } else {
         memory.rejected[item.id] = { at: ctx.now().toISOString(), reason: reason.slice(0, 300) };
