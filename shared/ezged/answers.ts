@@ -70,9 +70,11 @@ export function readServiceAnswer(answer: ExchangeAnswer, what: string, scrub: S
 }
 
 /**
- * Reads a pupload.php answer: success only with `"success": true`. `"success": false` is
- * permanent (an unknown waitdir, a refused name or token); an unreadable 2xx answer is
- * permanent too, and says the document may have been written.
+ * Reads a pupload.php answer: success only with `"success": true`. An `errorcode` of 401
+ * (no valid session) or -18 (too many sessions), with any status, is transient like the
+ * same codes from service.php. Any other `"success": false` is permanent (an unknown
+ * waitdir, a refused name or token); an unreadable 2xx answer is permanent too, and says
+ * the document may have been written.
  */
 export function readUploadAnswer(answer: ExchangeAnswer, what: string, scrub: Scrub): { filePath?: string } {
   const o = tryParse(answer);
@@ -89,6 +91,15 @@ export function readUploadAnswer(answer: ExchangeAnswer, what: string, scrub: Sc
     );
   }
   if (o.success === true) return { filePath: typeof o.filePath === 'string' && o.filePath ? o.filePath : undefined };
+  // EzGED's known codes may come in a 2xx answer too, as service.php gives them: the
+  // session is gone, or too many sessions. Neither wrote the file; both are transient.
+  const code = Number(o.errorcode);
+  if (code === NO_VALID_SESSION) {
+    throw new EzgedError('EZGED_SESSION_EXPIRED', `${what}: EzGED has no valid session (errorcode 401)`, true, { ezgedCode: code, httpStatus: answer.status });
+  }
+  if (code === TOO_MANY_SESSIONS) {
+    throw new EzgedError('EZGED_TOO_MANY_SESSIONS', `${what}: EzGED has reached its maximum number of sessions (-18)`, true, { ezgedCode: code, httpStatus: answer.status });
+  }
   const why = scrub(String(o.message ?? o.errormsg ?? o.error ?? 'no reason given'));
   throw new EzgedError('EZGED_UPLOAD_REFUSED', `${what}: EzGED refused the document (${why})`, false, { httpStatus: answer.status });
 }

@@ -73,6 +73,12 @@ export interface EzgedDoubleOptions {
   tls?: { key: string; cert: string };
   /** The server-side spool folder reported in `filePath`. */
   serverSpool?: string;
+  /**
+   * How an upload without a live session is answered. The docs name the code 401, not the
+   * form: `status` (default) answers HTTP 401; `errorcode` answers HTTP 200 with
+   * `{"success":false,"errorcode":401,…}`, the way service.php gives its codes.
+   */
+  uploadSessionLoss?: 'status' | 'errorcode';
 }
 
 export interface FileRecord {
@@ -338,7 +344,12 @@ export async function startEzgedDouble(opts: EzgedDoubleOptions = {}): Promise<E
       await json(res, status, { success: false, message }, 'text/html; charset=UTF-8');
     };
     if (q.get('token') !== token) return refuse(403, 'Invalid token');
-    if (!liveSession(q.get('sessionid'), req.headers.cookie, 'upload')) return refuse(401, 'No valid session');
+    if (!liveSession(q.get('sessionid'), req.headers.cookie, 'upload')) {
+      if (opts.uploadSessionLoss !== 'errorcode') return refuse(401, 'No valid session');
+      if (part.temp) await unlink(part.temp).catch(() => undefined);
+      stats.unauthorized++;
+      return void (await json(res, 200, { success: false, errorcode: 401, errormsg: 'No valid session' }, 'text/html; charset=UTF-8'));
+    }
     if (q.get('mode') !== 'cold') return refuse(200, 'mode must be cold');
     const waitdir = q.get('waitdir') ?? '';
     const name = q.get('name') ?? '';

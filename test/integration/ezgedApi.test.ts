@@ -259,6 +259,26 @@ test('process scope: targets of one worker share one session, kept alive or repl
   }
 });
 
+test('an upload answered HTTP 200 with errorcode 401 (no valid session) is transient: the next attempt logs in again and delivers', async () => {
+  const h = await harness({ uploadSessionLoss: 'errorcode' });
+  const target = createEzgedApiTarget(h.config().ezged, { sessionScope: 'target', retry: FAST_RETRY });
+  const doc = (name: string) => ({ name, waitdir: 'divers', body: Readable.from([Buffer.from(name)]), size: name.length, sha256: sha(name) });
+  try {
+    await target.deliver(doc('one.txt'));
+    h.double.expireSessions();
+    const err = await target.deliver(doc('two.txt')).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof EzgedError, String(err));
+    assert.deepEqual([err.code, err.transient], ['EZGED_SESSION_EXPIRED', true]);
+    await target.deliver(doc('two.txt'));
+    assert.equal(h.double.file('divers', 'two.txt')?.successAnswers, 1);
+    assert.equal(h.double.stats.sessionsOpened, 2);
+    assert.deepEqual(h.double.violations, []);
+  } finally {
+    await target.close();
+    await h.done();
+  }
+});
+
 test('a long upload keeps its session alive (EzGED checks the session once the body is received)', async () => {
   const h = await harness({ sessionIdleMs: 1_000 });
   try {

@@ -56,6 +56,12 @@ test('upload answers: only {"success": true} is a success', () => {
   assert.match(unreadable!.message, /may have been written/);
   assert.equal(code(() => readUploadAnswer(answer(401, { success: false, message: 'No valid session' }), 'x', scrub))?.code, 'EZGED_SESSION_EXPIRED');
   assert.equal(code(() => readUploadAnswer(answer(502, '<html>'), 'x', scrub))?.transient, true);
+  // EzGED's codes in a 200 answer, as service.php gives them: transient, not a refusal.
+  assert.deepEqual(
+    [401, -18].map((c) => code(() => readUploadAnswer(answer(200, { success: false, errorcode: c, errormsg: 'x' }), 'x', scrub))).map((e) => [e?.code, e?.transient]),
+    [['EZGED_SESSION_EXPIRED', true], ['EZGED_TOO_MANY_SESSIONS', true]],
+  );
+  assert.equal(code(() => readUploadAnswer(answer(200, { errorcode: 401 }), 'x', scrub))?.code, 'EZGED_SESSION_EXPIRED');
   assert.match(code(() => readUploadAnswer(answer(403, { success: false, message: 'Invalid token' }), 'x', scrub))!.message, /403 \(Invalid token\)/);
 });
 
