@@ -57,7 +57,8 @@ const scheduleSchema = z
   .superRefine((rows, ctx) => {
     rows.forEach((row, i) => {
       try {
-        parseSchedule([row]);
+        // A row with no occurrence left (a past year, 30 February) would silently never run.
+        if (!parseSchedule([row]).next(new Date())) ctx.addIssue({ code: 'custom', path: [i], message: `never fires: "${row}" has no occurrence from now on` });
       } catch (err) {
         const field = (err as { field?: string }).field;
         ctx.addIssue({ code: 'custom', path: [i], message: `${field ? field + ' ' : ''}${(err as Error).message} in "${row}"` });
@@ -315,9 +316,23 @@ export const ezgedSchema = z
     }
   });
 
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
-  timezone: z.string().default(DEFAULT_TIMEZONE),
+  timezone: z
+    .string()
+    .default(DEFAULT_TIMEZONE)
+    .superRefine((tz, ctx) => {
+      if (!isTimeZone(tz)) ctx.addIssue({ code: 'custom', message: `unknown time zone "${tz}" (an IANA name such as "Europe/Paris")` });
+    }),
   ezged: ezgedSchema,
   launchers: z.array(launcherSchema),
 });

@@ -40,11 +40,16 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
   const log = opts.logger.child({ launcherId: launcher.id, protocol: launcher.protocol });
   if (!launcher.enabled) return report;
 
-  const state = await loadLauncherState(opts.store, launcher.id);
   const startedAt = now();
-  if (!opts.force) {
-    const schedule = parseSchedule(launcher.schedule, opts.timezone);
-    if (!schedule.isDue(state.lastRunAt ? new Date(state.lastRunAt) : undefined, startedAt)) return report;
+  let state: LauncherState;
+  try {
+    state = await loadLauncherState(opts.store, launcher.id);
+    if (!opts.force && !parseSchedule(launcher.schedule, opts.timezone).isDue(state.lastRunAt ? new Date(state.lastRunAt) : undefined, startedAt)) return report;
+  } catch (err) {
+    // This launcher's state or schedule is at fault: the other launchers still run.
+    report.error = describeError(err);
+    log.error(`launcher ${launcher.id} could not run: ${report.error}`, { err, code: (err as ColdError).code });
+    return report;
   }
   report.ran = true;
   state.lastRunAt = startedAt.toISOString();
@@ -135,7 +140,9 @@ async function collectReady(source: Source, limit: number, report: LaunchReport,
       continue;
     }
     report[c.verdict]++;
-    if (c.verdict === 'waiting') log.debug(`"${c.label}" waiting: ${c.reason}`);
+    // A skipped item is left for good (not put aside): say why, once, where people look.
+    if (c.verdict === 'skipped') log.info(`"${c.label}" skipped: ${c.reason}`, { reason: c.reason });
+    else log.debug(`"${c.label}" ${c.verdict}: ${c.reason}`);
   }
   return ready;
 }

@@ -5,7 +5,8 @@ import { Cron } from 'croner';
  *   years months weekdays days hours minutes seconds
  * (`*`, lists, ranges, steps `*\/n`), e.g. `* * * * * * *\/15` = every 15 seconds.
  * Parsing and next-occurrence arithmetic are croner's (7-part mode: second minute hour
- * day month weekday year); this module only reorders the fields and names them.
+ * day month weekday year); this module only reorders the fields and names them. When
+ * both days and weekdays are restricted, a time matching either fires (cron's rule).
  */
 export const EZGED_FIELDS = ['years', 'months', 'weekdays', 'days', 'hours', 'minutes', 'seconds'] as const;
 export type EzgedField = (typeof EZGED_FIELDS)[number];
@@ -29,11 +30,19 @@ export class ScheduleSyntaxError extends Error {
 
 export interface Schedule {
   rows: string[];
-  /** True when an occurrence of one row falls in (since, now]. */
+  /**
+   * True when an occurrence of one row falls in (since, now]: a run missed while nothing
+   * looked (an outage) is made once, at the next look, as systemd's `Persistent=` timers
+   * do. Never run (`since` undefined): an occurrence in the last FIRST_RUN_LOOKBACK_MS,
+   * so a new launcher waits for its first time instead of running at once.
+   */
   isDue(since: Date | undefined, now: Date): boolean;
   /** The next occurrence after `after`, or undefined if there is none. */
   next(after: Date): Date | undefined;
 }
+
+/** How far back a launcher that never ran looks for an occurrence of its rows. */
+export const FIRST_RUN_LOOKBACK_MS = 60 * 60_000;
 
 function toCronerPattern(row: string): string {
   const fields = row.trim().split(/\s+/);
@@ -71,8 +80,7 @@ export function parseSchedule(rows: readonly string[], timezone?: string): Sched
     rows: [...rows],
     next,
     isDue(since, now) {
-      if (!since) return true;
-      const n = next(since);
+      const n = next(since ?? new Date(now.getTime() - FIRST_RUN_LOOKBACK_MS));
       return n !== undefined && n.getTime() <= now.getTime();
     },
   };

@@ -50,3 +50,17 @@ test('an invalid regex or flag is reported with the reason', () => {
   assert.throws(() => compileFilenameFilter('/(unclosed/'), /invalid regular expression: Unterminated group/);
   assert.throws(() => compileFilenameFilter('/a/g'), /unsupported regular expression flags "g"/);
 });
+
+test('PCRE as EzGED reads it: uppercase flags refused, anchors \\A \\z \\Z translated, x flag applied, unknown escapes refused', () => {
+  assert.throws(() => compileFilenameFilter('/fact/U'), /unsupported regular expression flags "U"/);
+  const anchored = compileFilenameFilter('/\\Afact.*\\.pdf\\z/');
+  assert.equal(anchored('facture.pdf'), true);
+  assert.equal(anchored('facture.pdf.bak'), false);
+  assert.equal(anchored('Afacture.pdf'), false);
+  assert.equal(compileFilenameFilter('/.*\\.pdf\\Z/')('a.pdf\n'), true);
+  const extended = compileFilenameFilter('/ fact  # invoices\n _ \\d+ [ ] /x');
+  assert.equal(extended('fact_12 '), true);
+  assert.equal(extended('fact_12'), false, 'a space inside a class is kept');
+  assert.throws(() => compileFilenameFilter('/\\h+/'), /escape \\h is not supported/);
+  assert.throws(() => compileFilenameFilter('/[\\A]/'), /escape \\A is not supported/, 'PCRE refuses an anchor in a class too');
+});

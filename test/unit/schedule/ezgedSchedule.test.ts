@@ -22,9 +22,15 @@ test('weekdays 1-5 at 07:00 skip the weekend', () => {
   assert.deepEqual(s.next(at('2026-11-28T08:00:00Z')), at('2026-11-30T07:00:00Z'));
 });
 
-test('isDue: first run is due; then only when a row fell in (since, now]', () => {
+test('isDue: a first run waits for an occurrence (within the hour); then only when a row fell in (since, now]', () => {
   const s = parseSchedule(['* * * * * 0 0'], 'UTC'); // every hour on the hour
   assert.equal(s.isDue(undefined, at('2026-11-28T10:20:00Z')), true);
+  const weekdays = parseSchedule(['* * 1-5 * 7-19 */10 0'], 'UTC');
+  assert.equal(weekdays.isDue(undefined, at('2026-11-28T23:00:00Z')), false, 'deployed on a Saturday night: waits for Monday');
+  assert.equal(weekdays.isDue(undefined, at('2026-11-30T07:00:30Z')), true);
+  assert.equal(parseSchedule(['* * * * * * *']).isDue(undefined, at('2026-11-28T23:00:00Z')), true, 'the default schedule runs at once');
+  assert.equal(weekdays.isDue(at('2026-11-20T19:50:00Z'), at('2026-11-28T23:00:00Z')), true, 'a run missed during an outage is made once');
+  assert.equal(parseSchedule(['* * 1 1 * * 0'], 'UTC').isDue(at('2026-11-29T23:59:00Z'), at('2026-11-30T00:00:30Z')), true, 'days and weekdays: either matches (cron rule)');
   assert.equal(s.isDue(at('2026-11-28T10:00:00Z'), at('2026-11-28T10:59:59Z')), false);
   assert.equal(s.isDue(at('2026-11-28T10:00:00Z'), at('2026-11-28T11:00:00Z')), true);
 });
