@@ -76,12 +76,12 @@ test('an item already delivered (archive) is acknowledged without staging again'
   assert.equal((await listFiles(wait)).filter((f) => !f.startsWith('.')).length, 1);
 });
 
-test('delaySeconds: first look only records, a later look takes the unchanged file', async () => {
+test('delaySeconds: a file just written (even with an old mtime) waits; a later look takes it unchanged; a quiet one is taken at first sight', async () => {
   const store = await azurite.reset();
   const src = await tempDir();
   await writeFiles(src, { 'a.pdf': 'A' });
   const old = new Date('2020-01-01T00:00:00Z');
-  await utimes(join(src, 'a.pdf'), old, old);
+  await utimes(join(src, 'a.pdf'), old, old); // a copy preserving times: its ctime is now
   const l = launcher(src, { delaySeconds: 30 });
   const t0 = Date.now();
   const first = await run(l, store, { now: () => new Date(t0) });
@@ -89,10 +89,15 @@ test('delaySeconds: first look only records, a later look takes the unchanged fi
   const tooEarly = await run(l, store, { now: () => new Date(t0 + 10_000) });
   assert.deepEqual([tooEarly.found, tooEarly.waiting], [0, 1]);
   await writeFile(join(src, 'a.pdf'), 'A grew');
-  const changed = await run(l, store, { now: () => new Date(t0 + 40_000) });
+  const tw = Date.now();
+  const changed = await run(l, store, { now: () => new Date(tw + 5_000) });
   assert.deepEqual([changed.found, changed.waiting], [0, 1]);
-  const stable = await run(l, store, { now: () => new Date(t0 + 71_000) });
+  const stable = await run(l, store, { now: () => new Date(tw + 36_000) });
   assert.deepEqual([stable.found, stable.staged], [1, 1]);
+
+  await writeFiles(src, { 'b.pdf': 'B' });
+  const quiet = await run(l, store, { now: () => new Date(Date.now() + 31_000) }); // nothing wrote it for 31 s
+  assert.deepEqual([quiet.found, quiet.staged, quiet.waiting], [1, 1, 0]);
 });
 
 test('no scenario and no default: the file stays and is reported', async () => {
@@ -165,4 +170,29 @@ test('an item stays in flight until its source closes cleanly (acknowledgements 
   // b.pdf, closed cleanly, left the set; a.pdf's key stays (harmless: forgotten after 30 days).
   const inflight = Object.keys((await loadLauncherState(store, '12')).inflight);
   assert.deepEqual(inflight.map((k) => k.split('|')[0]), ['a.pdf']);
+});
+
+test('a file replaced between staging and acknowledging is left in place, and its new content is taken by the next run', async () => {
+  const store = await azurite.reset();
+  const src = await tempDir();
+  await writeFiles(src, { 'scan.pdf': 'first scan' });
+  const l = launcher(src);
+  const first = await run(l, store, {
+    openSource: async (ctx) => {
+      const real = await openSource(ctx);
+      return {
+        ...real,
+        async acknowledge(item) {
+          await writeFile(join(src, 'scan.pdf'), 'second scan, same name'); // the scanner writes again
+          await real.acknowledge(item);
+        },
+      };
+    },
+  });
+  assert.deepEqual([first.staged, first.acknowledged, first.failed], [1, 0, 1]);
+  assert.equal(await readFile(join(src, 'scan.pdf'), 'utf8'), 'second scan, same name');
+  const second = await run(l, store);
+  assert.deepEqual([second.staged, second.acknowledged], [1, 1]);
+  assert.deepEqual(await listFiles(src), []);
+  assert.equal((await names(store, 'staging')).length, 2);
 });

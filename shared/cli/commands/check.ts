@@ -1,5 +1,6 @@
 import type { Settings } from '../../config/settings';
 import { describeError } from '../../errors';
+import { redact } from '../../util/secrets';
 import { openSource } from '../../sources';
 import type { Logger } from '../../util/log';
 import { table } from '../output';
@@ -22,7 +23,7 @@ export async function checkCommand(flags: { config?: string }, settings: Setting
         await source.close();
       } catch (err) {
         failures++;
-        result = `FAILED: ${describeError(err)}`;
+        result = redact(`FAILED: ${describeError(err)}`);
       }
       rows.push([launcher.id, launcher.protocol, where, result]);
     }
@@ -32,7 +33,7 @@ export async function checkCommand(flags: { config?: string }, settings: Setting
       await session.target().probe(waitdirs);
     } catch (err) {
       failures++;
-      targetResult = `FAILED: ${describeError(err)}`;
+      targetResult = redact(`FAILED: ${describeError(err)}`);
     }
     rows.push(['ezged', 'target', session.target().description, targetResult]);
     out(`Definitions: ${session.configPath}: valid, ${session.config.launchers.length} launcher(s)`);

@@ -104,7 +104,7 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
         }
         const st = await statOf;
         if (!st?.isFile()) continue; // vanished meanwhile
-        const verdict = tracker.check(rel, st.size, st.mtimeMs);
+        const verdict = tracker.check(rel, st.size, st.mtimeMs, st.ctimeMs);
         if (!verdict.stable) {
           yield { verdict: 'waiting', label: rel, reason: verdict.reason };
           continue;
@@ -141,7 +141,19 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
       if (item.size === 0) throw new ItemRejectedError('empty file (0 bytes): nothing to file');
       return [{ name: item.name, open: () => openFile(item) }];
     },
-    acknowledge: (item) => complete(item.path),
+    async acknowledge(item) {
+      // A file replaced since it was read (a scanner writing the same name again) is not
+      // the one staged: leave it, the next run takes the new content.
+      const now = await stat(item.path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (!now) return;
+      if (now.size !== item.size || now.mtimeMs !== item.mtimeMs) {
+        throw new SourceError('FILE_CHANGED', `${item.label} changed after it was staged: left in place, its new content is taken by the next run`);
+      }
+      await complete(item.path);
+    },
     async putAside(item, reason) {
       await putAsideFile(item.path, failedDir, reason, ctx.now());
     },

@@ -64,5 +64,7 @@ export function openStreamed(file: SeenFile): Readable {
   const check = lengthCheck(file.size, (seen) => changed(file, seen));
   const stream = createReadStream(file.path, { highWaterMark: Math.min(Math.max(file.size, MIN_READ_CHUNK_BYTES), READ_CHUNK_BYTES) });
   stream.on('error', (err) => check.destroy(err));
+  // A reader that gives up destroys `check`: close the file too (pipe() would not).
+  check.once('close', () => stream.destroy());
   return stream.pipe(check);
 }

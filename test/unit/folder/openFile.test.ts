@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { appendFile, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { openFile, readWhole, WHOLE_READ_MAX_BYTES } from '../../../shared/sources/folder/openFile';
@@ -49,4 +49,18 @@ test('a large file is streamed, not read whole, and its size is still checked', 
   assert.ok((await drain(body)).equals(content));
   await appendFile(file.path, 'more');
   await assert.rejects(drain(await openFile(file)), (err: Error & { code?: string }) => err.code === 'FILE_CHANGED');
+});
+
+test('a large file whose reader gives up is closed (no descriptor left open)', async () => {
+  const file = await fileOf(randomBytes(WHOLE_READ_MAX_BYTES + 1000));
+  const fds = async () => (await readdir('/proc/self/fd')).length;
+  const before = await fds();
+  for (let i = 0; i < 10; i++) {
+    const body = await openFile(file);
+    await new Promise((r) => body.once('readable', r));
+    body.destroy(new Error('the upload failed'));
+    body.on('error', () => undefined);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok((await fds()) <= before + 1, `descriptors: ${before} before, ${await fds()} after`);
 });
