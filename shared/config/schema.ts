@@ -261,6 +261,8 @@ const adullactSchema = z.strictObject({
   quarantineFolder: z.string().min(1).optional(),
   /** Name of the metadata file without extension (`.xml`, `.json` or `.txt` YAML). */
   metadataFile: safeSegment('metadataFile').default('metadata'),
+  /** Take a folder envelope only once its end marker is there, never on `delaySeconds` alone (zips have no marker). */
+  requireEndMarker: z.boolean().default(false),
 });
 
 export const launcherSchema = z

@@ -14,6 +14,7 @@ import { silentLogger } from '../../shared/util/log';
 import * as B from '../fixtures/adullact/builders';
 import { useAzurite } from '../helpers/azurite';
 import { listFiles, tempDir } from '../helpers/folders';
+import { pesWithBrokenPj, zipWith } from '../unit/adullact/faults';
 
 const installed = (() => {
   try {
@@ -145,4 +146,43 @@ test('without a default scenario, an envelope of unknown type stays at the sourc
   assert.ok(files.includes('inconnu/note.pdf'));
   assert.ok(files.includes('traités/Mandats mars 2025/PESALR2_21490001_20250314.xml'), 'moved after success');
   assert.ok((await staged(store)).every((b) => b.waitdir === 'helios'));
+});
+
+test('a broken envelope is never half staged: corrupt PJ, corrupt zip entry, missing file — nothing of it staged, put aside with its reason', { skip }, async () => {
+  const store = await azurite!.reset();
+  const root = await tempDir();
+  // the second PJ of the PES has a corrupt gzip: the PES, the acknowledgement, the metadata and PJ n°1 come before it
+  await B.writeEnvelope(root, 'PES cassé', { 'PES.xml': pesWithBrokenPj(B.PJS, 1, 'gzip'), 'ACK.xml': B.pesAcquit('1', '117') }, {
+    name: 'metadata.json',
+    content: B.metadataJson({ id_coll: '21490001', cod_bud: '01' }, { fichier_pes: ['PES.xml'], fichier_reponse: ['ACK.xml'] }),
+  });
+  await writeFile(join(root, 'zip cassé.zip'), zipWith({
+    'acte.pdf': { content: B.fakePdf('acte'), deflate: true },
+    'annexe.pdf': { content: B.fakePdf('annexe'), corruptData: true },
+    'metadata.json': { content: B.metadataJson({ acte_nature: '1' }, { arrete: ['acte.pdf'], autre_document_attache: ['annexe.pdf'] }) },
+  }));
+  await B.writeEnvelope(root, 'sans acte', { 'annexe.pdf': B.fakePdf('annexe') }, {
+    name: 'metadata.json',
+    content: B.metadataJson({ acte_nature: '1', objet: 'x' }, { arrete: ['acte.pdf'], autre_document_attache: ['annexe.pdf'] }),
+  });
+  await B.actesJsonEnvelope(root, 'bon');
+  const l = launcher(root, { delaySeconds: 0 });
+  const t0 = new Date();
+
+  const first = await run(l, store, t0);
+  assert.deepEqual(
+    { found: first.found, staged: first.staged, acknowledged: first.acknowledged, putAside: first.putAside, waiting: first.waiting, failed: first.failed },
+    { found: 3, staged: 4, acknowledged: 1, putAside: 2, waiting: 1, failed: 0 },
+  );
+  assert.ok((await staged(store)).every((b) => b.facts.enveloppe === 'bon'), 'only the good envelope reached staging');
+  const reason = (name: string) => readFile(join(root, '.adullact-quarantine', `${name}.error.txt`), 'utf8');
+  assert.match(await reason('PES cassé'), /PES cassé\/PES\.xml: PJ n°2 "bon de commande\.pdf" \(IdUnique PJ0002\): the embedded gzip is corrupt/);
+  assert.match(await reason('zip cassé.zip'), /"annexe\.pdf" cannot be inflated, its data in the zip is corrupt/);
+  assert.deepEqual((await listFiles(root)).filter((f) => !f.startsWith('.adullact-quarantine/')), ['sans acte/annexe.pdf', 'sans acte/fichier_termine.txt', 'sans acte/metadata.json']);
+
+  // the incomplete envelope waited for its missing file; a minute later it is put aside, still nothing staged
+  const second = await run(l, store, new Date(t0.getTime() + 61_000));
+  assert.deepEqual([second.found, second.staged, second.putAside, second.failed], [1, 0, 1, 0]);
+  assert.match(await reason('sans acte'), /incomplete envelope, its metadata names a file it does not contain: acte\.pdf \(arrete\)/);
+  assert.equal((await staged(store)).length, 4);
 });

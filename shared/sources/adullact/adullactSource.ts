@@ -1,17 +1,20 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { LauncherOf } from '../../config/schema';
-import { ColdError, ItemRejectedError, SourceError, describeError } from '../../errors';
+import { ItemRejectedError, SourceError } from '../../errors';
 import { compileFilenameFilter } from '../../routing/filenameFilter';
 import { resolveFolder } from '../folder/afterSuccess';
 import { StabilityTracker, type Observations } from '../folder/stability';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { envelopeCompletion, quarantineEnvelope } from './completion';
 import { discoverEnvelopes, type EnvelopeLocation } from './discovery';
-import { envelopeFiles, listingHash, metadataHashOf, readEnvelope, type EnvelopeSpec } from './envelope';
+import { envelopeFiles, envelopeIdentity, incompleteReason, listingHash, readEnvelope, type EnvelopeIdentity, type EnvelopeSpec } from './envelope';
 import { folderReader, type EnvelopeReader } from './envelopeReader';
-import { EnvelopeFormatError } from './errors';
+import { EnvelopeFormatError, EnvelopeIncompleteError, describeReadError } from './errors';
 import { DEFAULT_METADATA_STEM } from './metadata';
+import { describeMissing } from './missingFiles';
+import { adullactOptions } from './options';
+import { rejectIfMalformed, rejectingDocument } from './rejection';
 import { zipReader } from './zipReader';
 
 /** Default quarantine, inside the source (hidden, so never scanned). */
@@ -20,6 +23,11 @@ export const DEFAULT_QUARANTINE_FOLDER = '.adullact-quarantine';
 export const ADULLACT_CONCURRENCY = 2;
 /** A zip that cannot be read yet is waited for this long after its last change (still being copied?). */
 export const UNREADABLE_ZIP_GRACE_MS = 60_000;
+/**
+ * An envelope whose metadata names files it does not hold waits at least this long after
+ * its last change (or `delaySeconds`, if longer) for them, then is put aside.
+ */
+export const INCOMPLETE_ENVELOPE_GRACE_MS = 60_000;
 
 export interface AdullactItem extends SourceItem {
   envelope: EnvelopeLocation;
@@ -29,6 +37,16 @@ export interface AdullactItem extends SourceItem {
 
 type AdullactLauncher = LauncherOf<'adullact'>;
 
+/** How the source reaches the files of an envelope. */
+export interface AdullactSourceOptions {
+  /** Opens an envelope's files (default: a folder or zip reader; tests inject read faults). */
+  openReader: (envelope: EnvelopeLocation) => EnvelopeReader;
+}
+
+export const DEFAULT_ADULLACT_SOURCE_OPTIONS: AdullactSourceOptions = {
+  openReader: (e) => (e.kind === 'zip' ? zipReader(e.path, e.name) : folderReader(e.path)),
+};
+
 /**
  * The Adullact launcher's source: the folder where a Pastell dépôt connector writes one
  * folder or one `.zip` per document. Each complete envelope is one item; its documents
@@ -37,8 +55,11 @@ type AdullactLauncher = LauncherOf<'adullact'>;
  * Item key: envelope name + hash of its metadata file, so a different envelope deposited
  * again under the same name is a new item.
  */
-export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>): Promise<Source<AdullactItem>> {
+export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>, options: Partial<AdullactSourceOptions> = {}): Promise<Source<AdullactItem>> {
   const { launcher } = ctx;
+  const { openReader } = { ...DEFAULT_ADULLACT_SOURCE_OPTIONS, ...options };
+  const { requireEndMarker } = adullactOptions(launcher);
+  const incompleteGraceMs = Math.max(INCOMPLETE_ENVELOPE_GRACE_MS, launcher.delaySeconds * 1000);
   const root = resolve(launcher.source);
   const accepts = compileFilenameFilter(launcher.filenameFilter);
   const complete = envelopeCompletion(launcher.afterSuccess, root);
@@ -58,13 +79,13 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>)
   });
 
   const specOf = (e: EnvelopeLocation): EnvelopeSpec => ({ name: e.name, kind: e.kind, endMarker: launcher.endMarker, metadataStem });
-  const readerOf = (e: EnvelopeLocation): EnvelopeReader => (e.kind === 'zip' ? zipReader(e.path, e.name) : folderReader(e.path));
+  const readerOf = (e: EnvelopeLocation): EnvelopeReader => openReader(e);
 
   async function* scan(limit: number): AsyncGenerator<Candidate<AdullactItem>> {
     const now = ctx.now();
     const tracker = new StabilityTracker((ctx.state.observations as Observations) ?? {}, launcher.delaySeconds, now);
     const complete: EnvelopeLocation[] = [];
-    for await (const found of discoverEnvelopes(root, { endMarker: launcher.endMarker, tracker, excluded, accepts, filterText: launcher.filenameFilter })) {
+    for await (const found of discoverEnvelopes(root, { endMarker: launcher.endMarker, requireEndMarker, tracker, excluded, accepts, filterText: launcher.filenameFilter })) {
       if (found.verdict === 'complete') complete.push(found.envelope);
       else yield found;
     }
@@ -78,6 +99,7 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>)
       }
       const item = await identify(envelope, now);
       if ('reason' in item) {
+        tracker.keep(envelope.name);
         yield { verdict: 'waiting', label: envelope.name, reason: item.reason };
         continue;
       }
@@ -87,18 +109,35 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>)
     ctx.state.observations = tracker.result();
   }
 
-  /** The item of a complete envelope: its key needs the hash of its metadata file. */
+  /**
+   * The item of a complete envelope: its key needs the hash of its metadata file. An
+   * envelope that cannot be read now (EACCES, EBUSY, a share timing out...) waits for a
+   * later run, with a warning, and the scan goes on with the others; one that is broken
+   * (format error) or still lacks files its metadata names after the grace is taken to
+   * be put aside with the reason.
+   */
   async function identify(envelope: EnvelopeLocation, now: Date): Promise<AdullactItem | { reason: string }> {
+    const age = now.getTime() - envelope.mtimeMs;
+    let identity: EnvelopeIdentity;
     try {
-      const hash = await metadataHashOf(readerOf(envelope), specOf(envelope));
-      return { key: `${envelope.name}|${hash}`, label: envelope.name, envelope };
+      identity = await envelopeIdentity(readerOf(envelope), specOf(envelope));
     } catch (err) {
-      if (!(err instanceof EnvelopeFormatError)) throw err;
-      if (err.code === 'ZIP_UNREADABLE' && now.getTime() - envelope.mtimeMs < UNREADABLE_ZIP_GRACE_MS) {
+      if (!(err instanceof EnvelopeFormatError)) {
+        const reason = `cannot be read now, tried again by the next run: ${describeReadError(err)}`;
+        ctx.logger.warn(`envelope "${envelope.name}" ${reason}`, { envelope: envelope.name, err });
+        return { reason };
+      }
+      if (err.code === 'ZIP_UNREADABLE' && age < UNREADABLE_ZIP_GRACE_MS) {
         return { reason: 'zip not readable yet (still being written?)' };
       }
       return { key: `${envelope.name}|unreadable|${envelope.size}|${Math.trunc(envelope.mtimeMs)}`, label: envelope.name, envelope, problem: err.message };
     }
+    const item: AdullactItem = { key: `${envelope.name}|${identity.hash}`, label: envelope.name, envelope };
+    if (identity.missing.length === 0) return item;
+    if (age < incompleteGraceMs) {
+      return { reason: `its metadata names files not there yet: ${describeMissing(identity.missing)}; put aside if still missing ${Math.round(incompleteGraceMs / 1000)} s after its last change` };
+    }
+    return { ...item, problem: incompleteReason(specOf(envelope), identity.missing) };
   }
 
   return {
@@ -116,8 +155,12 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>)
           type: content.type,
           documents: content.documents.length,
         });
-        return content.documents;
+        return content.documents.map(rejectingDocument);
       } catch (err) {
+        if (err instanceof EnvelopeIncompleteError) {
+          // complete when it was found: files vanished since; the next scan decides (grace, then quarantine)
+          throw new SourceError('ENVELOPE_CHANGED', `${item.label}: files named by its metadata vanished since it was found (${err.missing.join(', ')}); taken again by a later run`, { cause: err });
+        }
         throw rejectIfMalformed(err);
       }
     },
@@ -137,11 +180,4 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>)
     },
     close: async () => undefined,
   };
-}
-
-/** A broken envelope (malformed XML, entities, bad zip...) is put aside; anything else is retried. */
-function rejectIfMalformed(err: unknown): unknown {
-  if (err instanceof EnvelopeFormatError) return new ItemRejectedError(err.message, { cause: err });
-  if (err instanceof ColdError) return err;
-  return new SourceError('ENVELOPE_UNREADABLE', describeError(err), { cause: err });
 }

@@ -22,6 +22,8 @@ export type Discovery =
 
 export interface DiscoveryOptions {
   endMarker: string;
+  /** A folder without its end marker waits, whatever `delaySeconds` says (zips have none). */
+  requireEndMarker?: boolean;
   tracker: StabilityTracker;
   /** Folders of the launcher itself (quarantine, move target): never envelopes. */
   excluded: ReadonlySet<string>;
@@ -33,7 +35,8 @@ export interface DiscoveryOptions {
  * Lists the envelopes Pastell deposited at the top of `root` and says which are complete:
  * a folder is complete when its end marker is there (Pastell writes it last), or, without
  * a marker, when nothing in it changed for `delaySeconds` (the folder launcher's "changed"
- * read lock, reused); a zip has no marker and is complete once unchanged.
+ * read lock, reused), unless `requireEndMarker`; a zip has no marker and is complete once
+ * unchanged.
  */
 export async function* discoverEnvelopes(root: string, opts: DiscoveryOptions): AsyncGenerator<Discovery> {
   let entries: Dirent[];
@@ -71,6 +74,10 @@ export async function* discoverEnvelopes(root: string, opts: DiscoveryOptions): 
     }
     if (seen.files === 0) {
       yield { verdict: 'waiting', label: entry.name, reason: 'empty folder' };
+      continue;
+    }
+    if (opts.requireEndMarker && !isZip) {
+      yield { verdict: 'waiting', label: entry.name, reason: `no end marker ${opts.endMarker} yet (requireEndMarker: a folder is taken only once it is there)` };
       continue;
     }
     const stable = opts.tracker.check(entry.name, seen.size + seen.files, seen.mtimeMs);

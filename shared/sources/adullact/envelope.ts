@@ -5,10 +5,12 @@ import type { SourceDocument } from '../types';
 import { decodeActes } from './actes';
 import { decodeChorus } from './chorus';
 import { emptyDecoded, type DecodeContext, type Decoded, type Decoder, type EnvelopeEntry } from './decoded';
-import { EnvelopeFormatError } from './errors';
-import type { EnvelopeFile, EnvelopeReader } from './envelopeReader';
+import { EnvelopeFormatError, EnvelopeIncompleteError } from './errors';
+import { readHead, type EnvelopeFile, type EnvelopeReader } from './envelopeReader';
 import { decodeHelios } from './helios';
-import { findMetadataFile, readMetadata, type EnvelopeMetadata, type FileRef } from './metadata';
+import { MAGIC_BYTES, extensionFromMagic } from './magic';
+import { findMetadataFile, parseMetadata, readMetadata, readMetadataBytes, type EnvelopeMetadata, type FileRef } from './metadata';
+import { PASTELL_INTERNAL_NAME, describeMissing, missingFiles } from './missingFiles';
 import { TYPE_LABELS, UNRECOGNISED_GROUP, recogniseType, type EnvelopeType } from './recognise';
 
 /** One decoder per envelope type, found through a map. */
@@ -17,8 +19,6 @@ const DECODERS: Record<EnvelopeType, Decoder> = { acte_nature: decodeActes, heli
 export const MAX_PREFIX_LENGTH = 60;
 /** Budget of the decoded facts on one blob, percent-encoded (Azure allows 8 KiB in all). */
 export const FACTS_BUDGET_BYTES = 3 * 1024;
-/** Pastell's internal file names: `<id_d>.yml_<field>_<n>`. */
-const PASTELL_INTERNAL_NAME = /\.yml_([A-Za-z0-9_]+?)_(\d+)$/;
 
 const CONTENT_TYPES: Record<string, string> = {
   pdf: 'application/pdf',
@@ -70,23 +70,54 @@ export function listingHash(files: EnvelopeFile[]): string {
   return sha256Hex(files.map((f) => `${f.path}\u0000${f.size}`).join('\n')).slice(0, 16);
 }
 
-/** The item-key part of an envelope: the hash of its metadata file, else of its listing. */
-export async function metadataHashOf(reader: EnvelopeReader, spec: EnvelopeSpec): Promise<string> {
+/** What a scan needs to know of a complete-looking envelope before taking it. */
+export interface EnvelopeIdentity {
+  /** The item-key part: the hash of its metadata file, else of its listing. */
+  hash: string;
+  /** Files its metadata names that it does not hold (none when the metadata is unreadable). */
+  missing: FileRef[];
+}
+
+/**
+ * Reads the metadata file of an envelope (only it): its hash, and the files it names
+ * that are not there. A metadata file that does not parse is not reported here: reading
+ * the envelope refuses it with the reason.
+ */
+export async function envelopeIdentity(reader: EnvelopeReader, spec: EnvelopeSpec): Promise<EnvelopeIdentity> {
   const files = await envelopeFiles(reader, spec.endMarker);
   const meta = findMetadataFile(files, spec.metadataStem);
-  if (!meta) return `l${listingHash(files)}`;
-  const { bytes } = await readMetadata(reader, meta, spec.name);
-  return sha256Hex(bytes.toString('latin1')).slice(0, 16);
+  if (!meta) return { hash: `l${listingHash(files)}`, missing: [] };
+  const bytes = await readMetadataBytes(reader, meta, spec.name);
+  const hash = sha256Hex(bytes.toString('latin1')).slice(0, 16);
+  let metadata: EnvelopeMetadata;
+  try {
+    metadata = parseMetadata(bytes, meta.format, meta.path, `${spec.name}/${meta.path}`);
+  } catch (err) {
+    if (err instanceof EnvelopeFormatError) return { hash, missing: [] };
+    throw err;
+  }
+  return { hash, missing: missingFiles(files, metadata) };
+}
+
+/** The reason an envelope is incomplete, naming the missing files and their fields. */
+export function incompleteReason(spec: Pick<EnvelopeSpec, 'name'>, missing: readonly FileRef[]): string {
+  return `${spec.name}: incomplete envelope, its metadata names ${missing.length === 1 ? 'a file' : `${missing.length} files`} it does not contain: ${describeMissing(missing)}`;
 }
 
 /**
  * Reads an envelope: its metadata, its type, what the type's decoder finds, and the
  * documents to stage, in a stable order with stable names: the envelope's files (sorted),
  * then the documents extracted from them (PES PJ), then `<envelope>.index.json`.
+ *
+ * Everything that can make the envelope unusable is found here, before any document is
+ * staged, so a broken envelope is refused whole: a corrupt zip entry (the zip is
+ * inflated once), files the metadata names but the envelope lacks, a corrupt PES PJ
+ * (decoded once and discarded).
  */
 export async function readEnvelope(reader: EnvelopeReader, spec: EnvelopeSpec): Promise<EnvelopeContent> {
   const files = await envelopeFiles(reader, spec.endMarker);
   if (files.length === 0) throw new EnvelopeFormatError('ENVELOPE_EMPTY', `${spec.name}: the envelope holds no file`);
+  await reader.verify?.();
   const metaFile = findMetadataFile(files, spec.metadataStem);
   let metadata: EnvelopeMetadata | undefined;
   let metadataHash = `l${listingHash(files)}`;
@@ -94,8 +125,11 @@ export async function readEnvelope(reader: EnvelopeReader, spec: EnvelopeSpec): 
     const read = await readMetadata(reader, metaFile, spec.name);
     metadata = read.metadata;
     metadataHash = sha256Hex(read.bytes.toString('latin1')).slice(0, 16);
+    const missing = missingFiles(files, metadata);
+    if (missing.length > 0) throw new EnvelopeIncompleteError(incompleteReason(spec, missing), missing.map((m) => m.name));
   }
-  const entries = files.map((f) => toEntry(f, metadata));
+  const entries: EnvelopeEntry[] = [];
+  for (const f of files) entries.push(await toEntry(f, metadata, reader));
   const recognition = recogniseType(metadata);
   const ctx: DecodeContext = { label: spec.name, reader, entries, metadata };
   const decoded: Decoded = recognition.type ? await DECODERS[recognition.type](ctx) : emptyDecoded();
@@ -151,22 +185,29 @@ export async function readEnvelope(reader: EnvelopeReader, spec: EnvelopeSpec): 
   return { type, documents, metadataHash, fingerprint: listingHash(files), index };
 }
 
-/** The metadata field of a file, and the name it is delivered under (its original name). */
-function toEntry(file: EnvelopeFile, metadata: EnvelopeMetadata | undefined): EnvelopeEntry {
+/**
+ * The metadata field of a file, and the name it is delivered under: its original name
+ * when known. A file under Pastell's internal name (`<id>.yml_<field>_<n>`) whose
+ * original name is unknown (JSON and YAML metadata never give one) is delivered as
+ * `<field>_<n>.<extension>`, the extension read from its first bytes: the internal name
+ * would otherwise reach EzGED with `yml_<field>_<n>` as its extension.
+ */
+async function toEntry(file: EnvelopeFile, metadata: EnvelopeMetadata | undefined, reader: EnvelopeReader): Promise<EnvelopeEntry> {
   const base = file.path.split('/').join('_');
   if (!metadata) return { ...file, name: base };
   if (file.path === metadata.file) return { ...file, name: base };
   const leaf = file.path.split('/').pop()!;
   const ref: FileRef | undefined = metadata.files.find((f) => f.name === file.path) ?? metadata.files.find((f) => f.name === leaf);
-  if (ref) return { ...file, field: ref.field, name: ref.original ?? base };
   const internal = PASTELL_INTERNAL_NAME.exec(leaf);
-  if (internal) {
-    const [, fieldName, n] = internal;
-    const original = metadata.files.filter((f) => f.field === fieldName)[Number(n)];
-    // without its original name, `<id>.yml_<field>_<n>` would read as an extension
-    return { ...file, field: fieldName, name: original?.original ?? original?.name ?? base.replace(/\.yml_/, '_') };
-  }
-  return { ...file, name: base };
+  if (!internal) return ref ? { ...file, field: ref.field, name: ref.original ?? base } : { ...file, name: base };
+
+  const [, fieldName, n] = internal;
+  const field = ref?.field ?? fieldName;
+  const listed = ref ?? metadata.files.filter((f) => f.field === fieldName)[Number(n)];
+  const original = [listed?.original, listed?.name].find((name) => name && name.trim() !== '' && !PASTELL_INTERNAL_NAME.test(name));
+  if (original) return { ...file, field, name: original };
+  const ext = extensionFromMagic(await readHead(reader, file.path, MAGIC_BYTES));
+  return { ...file, field, name: `${fieldName}_${n}.${ext}` };
 }
 
 function contentTypeOf(name: string): string | undefined {

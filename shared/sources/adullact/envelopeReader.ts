@@ -27,6 +27,12 @@ export interface EnvelopeReader {
   open(path: string, chunkBytes?: number): Promise<Readable>;
   /** Bytes [start, end) of the file, streamed (a zip entry is inflated up to `end`). */
   openRange(path: string, start: number, end: number): Promise<Readable>;
+  /**
+   * Reads every file once to its end and discards it, when the container can hold
+   * corrupt data (a zip: inflated, sizes and CRC-32 checked). Throws EnvelopeFormatError
+   * naming the file: the envelope is refused whole before any document is staged.
+   */
+  verify?(): Promise<void>;
 }
 
 /** Reads a small file whole, refusing more than `maxBytes`. */

@@ -1,4 +1,4 @@
-import { ColdError } from '../../errors';
+import { ColdError, describeError } from '../../errors';
 
 /** Codes of the ways an envelope can be unusable as it is. */
 export type EnvelopeFormatCode =
@@ -10,8 +10,11 @@ export type EnvelopeFormatCode =
   | 'METADATA_MALFORMED'
   | 'METADATA_TOO_LARGE'
   | 'ZIP_UNREADABLE'
+  | 'ZIP_ENTRY_CORRUPT'
   | 'BASE64_INVALID'
-  | 'ENVELOPE_EMPTY';
+  | 'PJ_CORRUPT'
+  | 'ENVELOPE_EMPTY'
+  | 'ENVELOPE_INCOMPLETE';
 
 /**
  * Something in an envelope breaks a rule (malformed XML, entity declarations, an
@@ -23,4 +26,25 @@ export class EnvelopeFormatError extends ColdError {
   constructor(code: EnvelopeFormatCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
+}
+
+/** The metadata names files the envelope does not hold (yet): `missing` says which. */
+export class EnvelopeIncompleteError extends EnvelopeFormatError {
+  declare readonly code: 'ENVELOPE_INCOMPLETE';
+  constructor(
+    message: string,
+    readonly missing: readonly string[],
+  ) {
+    super('ENVELOPE_INCOMPLETE', message);
+  }
+}
+
+/**
+ * One line about an error reading an envelope: the product's `CODE: message`, or Node's
+ * message, which already names its errno (`EACCES: permission denied, open '…'`).
+ */
+export function describeReadError(err: unknown): string {
+  if (err instanceof ColdError || !(err instanceof Error)) return describeError(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code && !err.message.includes(String(code)) ? `${code}: ${err.message}` : err.message;
 }

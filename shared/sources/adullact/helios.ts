@@ -3,6 +3,7 @@ import { compactFacts, defined, entriesOf, field, type DecodeContext, type Decod
 import { RANGE_CHUNK_BYTES, readHead, readSmall } from './envelopeReader';
 import { decodePayload, isGzipBase64 } from './payload';
 import { MAX_SKELETON_BYTES, SkeletonTooLargeError, stripPayloads, type Payload } from './skeleton';
+import { verifyPayloads, type PayloadToCheck } from './verifyPayloads';
 import { MAX_XML_BYTES, child, children, parseXml, rootOf, text, v, type XmlNode } from './xml';
 
 const SNIFF_BYTES = 4096;
@@ -40,6 +41,8 @@ interface PieceJustificative {
  *
  * The PES is read once as a stream to strip the payloads (see skeleton.ts); each PJ is
  * decoded later from its byte range, one at a time: memory stays bounded by the skeleton.
+ * Before anything is staged, a second streamed pass decodes every PJ and discards it
+ * (verifyPayloads.ts): a corrupt PJ refuses the whole envelope, naming the PJ.
  */
 export async function decodeHelios(ctx: DecodeContext): Promise<Decoded> {
   const warnings: string[] = [];
@@ -49,6 +52,7 @@ export async function decodeHelios(ctx: DecodeContext): Promise<Decoded> {
   let blocks: string[] = [];
   const pjs: PieceJustificative[] = [];
   const extra: ExtraDocument[] = [];
+  const checks: PayloadToCheck[] = [];
 
   if (pes) {
     const what = `${ctx.label}/${pes.path}`;
@@ -60,20 +64,22 @@ export async function decodeHelios(ctx: DecodeContext): Promise<Decoded> {
         header = readHeader(root.node);
         bordereaux = readBordereaux(root.node);
         blocks = OTHER_BLOCKS.filter((b) => child(root.node, b));
-        for (const pj of children(child(root.node, 'PES_PJ'), 'PJ')) {
-          const found = readPj(ctx, pes, pj, skeleton.payloads, pjs.length, what);
+        for (const [position, pj] of children(child(root.node, 'PES_PJ'), 'PJ').entries()) {
+          const found = readPj(ctx, pes, pj, skeleton.payloads, pjs.length, position, what);
           if (!found) {
             warnings.push(`${pes.name}: a PJ (${v(pj, 'NomPJ') ?? v(pj, 'IdUnique') ?? '?'}) has no Contenu/Fichier, nothing to extract`);
             continue;
           }
           pjs.push(found.info);
           extra.push(found.doc);
+          checks.push(found.check);
         }
       }
     } catch (err) {
       if (!(err instanceof SkeletonTooLargeError)) throw err;
       warnings.push(`${pes.name}: not decoded, ${err.message}; the PES is delivered whole`);
     }
+    await verifyPayloads(ctx.reader, pes.path, checks, what);
   } else warnings.push('no PES Aller file (fichier_pes) in the envelope');
 
   const acquit = await readAcquit(ctx, warnings);
@@ -163,8 +169,9 @@ function readPj(
   pj: XmlNode,
   payloads: Payload[],
   n: number,
+  position: number,
   what: string,
-): { info: PieceJustificative; doc: ExtraDocument } | undefined {
+): { info: PieceJustificative; doc: ExtraDocument; check: PayloadToCheck } | undefined {
   const fichier = child(pj, 'Contenu', 'Fichier');
   const ref = /^#(\d+)$/.exec(text(fichier) ?? '');
   const payload = ref ? payloads[Number(ref[1])] : undefined;
@@ -175,9 +182,10 @@ function readPj(
   const name = safeFileName(nomPJ ?? `PJ_${idUnique ?? n + 1}`);
   const info: PieceJustificative = { idUnique, nomPJ, typePJ: v(pj, 'TypePJ'), description: v(pj, 'Description'), mimeType };
   const gzip = isGzipBase64(payload.head);
-  const label = `${what} PJ ${nomPJ ?? idUnique ?? n + 1}`;
+  const label = `${what}: PJ n°${position + 1}${nomPJ ? ` "${nomPJ}"` : ''}${idUnique ? ` (IdUnique ${idUnique})` : ''}`;
   return {
     info,
+    check: { start: payload.start, end: payload.end, gzip, label },
     doc: {
       name,
       contentType: mimeType,

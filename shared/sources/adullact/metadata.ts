@@ -48,15 +48,19 @@ export function findMetadataFile(files: EnvelopeFile[], stem = DEFAULT_METADATA_
 
 /** Reads and parses the metadata file; a malformed one rejects the envelope. */
 export async function readMetadata(reader: EnvelopeReader, file: { path: string; format: MetadataFormat }, label: string): Promise<{ metadata: EnvelopeMetadata; bytes: Buffer }> {
+  const bytes = await readMetadataBytes(reader, file, label);
+  return { metadata: parseMetadata(bytes, file.format, file.path, `${label}/${file.path}`), bytes };
+}
+
+/** The bytes of the metadata file, refusing more than MAX_METADATA_BYTES. */
+export async function readMetadataBytes(reader: EnvelopeReader, file: { path: string }, label: string): Promise<Buffer> {
   const what = `${label}/${file.path}`;
-  let bytes: Buffer;
   try {
-    bytes = await readSmall(reader, file.path, MAX_METADATA_BYTES, what);
+    return await readSmall(reader, file.path, MAX_METADATA_BYTES, what);
   } catch (err) {
     if (err instanceof EnvelopeFormatError && err.code === 'XML_TOO_LARGE') throw new EnvelopeFormatError('METADATA_TOO_LARGE', err.message);
     throw err;
   }
-  return { metadata: parseMetadata(bytes, file.format, file.path, what), bytes };
 }
 
 export function parseMetadata(bytes: Buffer, format: MetadataFormat, path: string, what: string): EnvelopeMetadata {

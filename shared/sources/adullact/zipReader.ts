@@ -1,6 +1,9 @@
-import { Readable } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as zlib from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { EnvelopeFormatError } from './errors';
+import { SourceError } from '../../errors';
+import { EnvelopeFormatError, describeReadError } from './errors';
 import { byPath, type EnvelopeFile, type EnvelopeReader } from './envelopeReader';
 
 /** ZIP general-purpose flag bit 11: names are UTF-8. */
@@ -15,6 +18,11 @@ interface ZipEntryRef extends EnvelopeFile {
  * An envelope written as one `.zip` (Pastell `depot_type_depot` = 2), read with yauzl:
  * the central directory gives the list, each file is inflated as a stream when opened,
  * never extracted to disk nor held in memory. yauzl refuses absolute and `..` names.
+ *
+ * Errors are told apart: what says the zip itself is broken (yauzl's complaints, zlib's
+ * `Z_*` errors on an entry's data, a CRC-32 mismatch) is an EnvelopeFormatError (the
+ * envelope is put aside); a system error reading the file (EACCES, EBUSY, EMFILE, an SMB
+ * timeout...) is a SourceError: the envelope is tried again by a later run.
  */
 export function zipReader(zipPath: string, label: string): EnvelopeReader {
   let listing: Promise<ZipEntryRef[]> | undefined;
@@ -28,10 +36,8 @@ export function zipReader(zipPath: string, label: string): EnvelopeReader {
       let index = 0;
       for await (const entry of zip.eachEntry()) {
         if (index++ !== ref.index) continue;
-        if (entry.isEncrypted()) throw new EnvelopeFormatError('ZIP_UNREADABLE', `${label}: "${path}" is encrypted in the zip`);
-        const stream = await zip.openReadStreamPromise(entry);
+        const stream = await entryStream(zip, entry, label, path);
         stream.once('close', () => zip.close());
-        stream.once('end', () => zip.close());
         return stream;
       }
     } catch (err) {
@@ -42,6 +48,24 @@ export function zipReader(zipPath: string, label: string): EnvelopeReader {
     throw new EnvelopeFormatError('ZIP_UNREADABLE', `${label}: entry "${path}" vanished from the zip`);
   }
 
+  /** Inflates every entry once, in one pass over the zip, discarding the bytes. */
+  async function verify(): Promise<void> {
+    const wanted = new Map((await entries()).map((e) => [e.index, e.path]));
+    const zip = await openZip(zipPath, label);
+    try {
+      let index = 0;
+      for await (const entry of zip.eachEntry()) {
+        const path = wanted.get(index++);
+        if (path === undefined) continue;
+        await pipeline(await entryStream(zip, entry, label, path), discard());
+      }
+    } catch (err) {
+      throw wrap(err, label);
+    } finally {
+      zip.close();
+    }
+  }
+
   return {
     list: async () => (await entries()).map(({ path, size }) => ({ path, size })),
     open: openEntry,
@@ -49,8 +73,58 @@ export function zipReader(zipPath: string, label: string): EnvelopeReader {
       const source = await openEntry(path);
       return Readable.from(slice(source, start, end));
     },
+    verify,
   };
 }
+
+/**
+ * The inflated content of one entry. Errors of yauzl's stream (which emits them without
+ * being destroyed) become this stream's error, as EnvelopeFormatError when the data is
+ * corrupt; read whole, the content's CRC-32 is checked against the central directory.
+ */
+async function entryStream(zip: ZipFile, entry: Entry, label: string, path: string): Promise<Readable> {
+  if (entry.isEncrypted()) throw new EnvelopeFormatError('ZIP_UNREADABLE', `${label}: "${path}" is encrypted in the zip`);
+  const raw = await zip.openReadStreamPromise(entry);
+  const out = new CrcCheck(entry.crc32, label, path);
+  raw.on('error', (err) => out.destroy(entryError(err, label, path)));
+  out.once('close', () => {
+    raw.unpipe(out);
+    if (!raw.destroyed) raw.destroy();
+  });
+  raw.pipe(out);
+  return out;
+}
+
+/** Passes the bytes on; at the end, compares their CRC-32 with the expected one. */
+class CrcCheck extends Transform {
+  private crc = 0;
+  private readonly enabled = typeof zlib.crc32 === 'function'; // Node ≥ 20.15
+
+  constructor(
+    private readonly expected: number,
+    private readonly label: string,
+    private readonly path: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.enabled) this.crc = zlib.crc32(chunk, this.crc);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.enabled && this.crc >>> 0 !== this.expected >>> 0) {
+      cb(new EnvelopeFormatError('ZIP_ENTRY_CORRUPT', `${this.label}: "${this.path}" is corrupt in the zip (CRC-32 ${hex(this.crc)}, the zip says ${hex(this.expected)})`));
+      return;
+    }
+    cb();
+  }
+}
+
+const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+
+const discard = () => new Writable({ write: (_chunk, _enc, cb) => cb() });
 
 async function* slice(source: Readable, start: number, end: number): AsyncGenerator<Buffer> {
   let pos = 0;
@@ -118,7 +192,29 @@ function stripCommonFolder(files: ZipEntryRef[]): ZipEntryRef[] {
   return files.map((f) => ({ ...f, path: f.path.slice(first.length + 1) }));
 }
 
-function wrap(err: unknown, label: string): Error {
-  if (err instanceof EnvelopeFormatError) return err;
-  return new EnvelopeFormatError('ZIP_UNREADABLE', `${label}: not a readable zip (${(err as Error).message})`, { cause: err });
+/**
+ * True when an error says the zip's bytes are wrong: yauzl's own complaints carry no
+ * `code`, zlib's carry `Z_*`. System errors (`EACCES`, `EBUSY`, `EMFILE`, `ETIMEDOUT`,
+ * `EIO`...) and Node's `ERR_*` say reading failed now, not that the zip is broken.
+ */
+export function isZipFormatError(err: unknown): boolean {
+  if (err instanceof EnvelopeFormatError) return true;
+  if (err instanceof SourceError || !(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === undefined || code === null || String(code).startsWith('Z_');
 }
+
+/** An error while reading the zip as a whole (opening it, its central directory). */
+function wrap(err: unknown, label: string): Error {
+  if (err instanceof EnvelopeFormatError || err instanceof SourceError) return err;
+  if (isZipFormatError(err)) return new EnvelopeFormatError('ZIP_UNREADABLE', `${label}: not a readable zip (${(err as Error).message})`, { cause: err });
+  return new SourceError('ZIP_READ_FAILED', `${label}: the zip cannot be read now (${describeReadError(err)}); tried again by a later run`, { cause: err });
+}
+
+/** An error while inflating one entry's data. */
+function entryError(err: unknown, label: string, path: string): Error {
+  if (err instanceof EnvelopeFormatError || err instanceof SourceError) return err;
+  if (isZipFormatError(err)) return new EnvelopeFormatError('ZIP_ENTRY_CORRUPT', `${label}: "${path}" cannot be inflated, its data in the zip is corrupt (${(err as Error).message})`, { cause: err });
+  return new SourceError('ZIP_READ_FAILED', `${label}: "${path}" cannot be read now (${describeReadError(err)}); tried again by a later run`, { cause: err });
+}
+
