@@ -10,6 +10,11 @@ export interface MailDocumentOptions {
   wholeMessage: boolean;
   /** An attached mail is staged as `.eml`; with this, its own attachments too. */
   unpackAttachedMessages: boolean;
+  /**
+   * The launcher's file-name filter (see shared/routing/filenameFilter.ts), applied to the
+   * name of each attachment and attached mail; absent: every one is taken.
+   */
+  filenameFilter?: string;
 }
 
 export const DEFAULT_MAIL_DOCUMENT_OPTIONS: Readonly<MailDocumentOptions> = {

@@ -60,6 +60,8 @@ export interface SourceContext<L extends LauncherDefinition = LauncherDefinition
   store?: BlobStore;
   /** App settings / environment, for sources that read settings of their own. */
   settings?: Settings;
+  /** Opened only to look (`cold-launcher preview`): the source changes nothing at the source (no delete, move, flag, folder creation). */
+  readOnly?: boolean;
 }
 
 export type SourceFactory<L extends LauncherDefinition = LauncherDefinition> = (ctx: SourceContext<L>) => Promise<Source>;

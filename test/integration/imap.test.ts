@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { parseConfig } from '../../shared/config/load';
 import type { LauncherDefinition, LauncherOf } from '../../shared/config/schema';
-import { ItemRejectedError } from '../../shared/errors';
+import { ItemRejectedError, type ColdError } from '../../shared/errors';
 import { runLauncher } from '../../shared/launch/runLauncher';
 import { settleWhenStaged } from '../../shared/launch/settlement';
 import type { LaunchReport } from '../../shared/launch/report';
@@ -62,6 +62,13 @@ const mid = (name: string, tag: string) => `<${name}.${tag}@example.org>`;
 
 function simpleMail(id: string, file = 'doc.pdf'): string {
   return message(id, `Mail ${id}`, multipart('mixed', [text('x'), attachment('application/pdf', `filename="${file}"`, PDF)]));
+}
+
+const SIGNATURE = Buffer.from('3082 signature', 'latin1');
+/** A signed mail as Outlook and Thunderbird send it: the content (with `files`), then smime.p7s. */
+function signedMail(id: string, files: [type: string, name: string, data: Buffer][]): string {
+  const attached = files.map(([type, name, data]) => attachment(type, `filename="${name}"`, data));
+  return message(id, `Signé ${id}`, multipart('signed', [multipart('mixed', [text('x'), ...attached]), attachment('application/pkcs7-signature', 'filename="smime.p7s"', SIGNATURE)]));
 }
 
 function capture(): { logger: Logger; lines: string[] } {
@@ -390,6 +397,101 @@ describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
     }
     assert.deepEqual(Object.fromEntries(seen), { 'm0.pdf': sha(PDF), 'm1.pdf': sha(big), 'm2.pdf': sha(PDF), 'm3.pdf': sha(PDF) });
     assert.ok((await folderContents(d, folder)).every((m) => m.flags.includes('\\Seen')));
+  });
+
+  test('filenameFilter *.pdf: a signed mail files a.pdf only and is marked read; a mail with no PDF goes to failedFolder, the reason naming what was left out', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Filter');
+    const [signedId, tnefId] = [uniqueName('signed'), uniqueName('tnef')];
+    await appendMessages(d, folder, [
+      signedMail(signedId, [['application/pdf', 'a.pdf', PDF]]),
+      signedMail(tnefId, [['application/ms-tnef', 'winmail.dat', Buffer.from('TNEF')]]),
+    ]);
+    // No default scenario: smime.p7s staged as a document would leave the mail at the source, run after run.
+    const l = launcher(d, { source: folder, failedFolder: `${folder}-failed`, filenameFilter: '*.pdf', scenarios: [{ group: 'pdf', waitdir: 'factures' }] });
+    const { logger, lines } = capture();
+    const report = await run(l, store, { logger });
+    assert.deepEqual(counts(report), { found: 2, staged: 1, acknowledged: 1, putAside: 1, alreadyStaged: 0, failed: 0, error: undefined });
+    assert.equal(report.unrouted, 0);
+    assert.deepEqual([...(await stagedByMessage(store))], [[`<${signedId}@example.org>`, ['a.pdf']]]);
+    assert.deepEqual((await folderContents(d, folder)).map((m) => [m.messageId, m.flags.includes('\\Seen')]), [[`<${signedId}@example.org>`, true]]);
+    assert.deepEqual((await folderContents(d, `${folder}-failed`)).map((m) => m.messageId), [`<${tnefId}@example.org>`]);
+    assert.ok(lines.some((x) => /^info .*: not filed, not matching the file-name filter \*\.pdf: "smime\.p7s"$/.test(x)), lines.join('\n'));
+    assert.ok(lines.some((x) => /^warn .*moved to .*-failed: no attachment matches the file-name filter \*\.pdf \(left out: "winmail\.dat", "smime\.p7s"\)/.test(x)), lines.join('\n'));
+  });
+
+  test('read-only (preview): messages are read, nothing changes: no folder created, no flag set (not even \\Recent cleared), nothing acknowledged or put aside', async () => {
+    const d = dovecot();
+    const folder = uniqueName('Preview');
+    const malformed = buildCorpus(uniqueName('pv')).find((c) => c.name === 'malformed')!;
+    await appendMessages(d, folder, [simpleMail(uniqueName('pv-good')), malformed.raw]);
+    const l = launcher(d, { source: folder, afterSuccess: `move:${folder}-done`, failedFolder: `${folder}-failed` });
+    const src = await createImapSource({ launcher: l, state: {}, logger: silentLogger, now: () => new Date(), readOnly: true });
+    const ready: ImapItem[] = [];
+    try {
+      for await (const c of src.scan(10)) if (c.verdict === 'ready') ready.push(c.item);
+      assert.equal(ready.length, 2);
+      assert.deepEqual((await src.documents(ready[0]!)).map((doc) => doc.name), ['doc.pdf']);
+      await assert.rejects(src.documents(ready[1]!), ItemRejectedError);
+      const readOnlyRefusal = (err: unknown) => (err as ColdError).code === 'IMAP_READ_ONLY';
+      await assert.rejects(src.acknowledge(ready[0]!), readOnlyRefusal);
+      await assert.rejects(src.putAside(ready[1]!, 'malformed'), readOnlyRefusal);
+    } finally {
+      await src.close();
+    }
+    const client = await testImapClient(d);
+    const folders = (await client.list()).map((m) => m.path);
+    await client.logout();
+    assert.ok(!folders.includes(`${folder}-done`) && !folders.includes(`${folder}-failed`), folders.join(', '));
+    // The first session to SELECT the folder (this check) still finds the messages new.
+    assert.deepEqual((await folderContents(d, folder)).map((m) => m.flags), [['\\Recent'], ['\\Recent']]);
+  });
+
+  test('a message failing run after run with part of it already staged is not moved to failedFolder: it is tried again, then filed whole, once', async () => {
+    const d = dovecot();
+    const store = await azurite.reset();
+    const folder = uniqueName('Partly');
+    const id = uniqueName('partly');
+    await appendMessages(d, folder, [message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]))]);
+    const l = launcher(d, { source: folder, failedFolder: `${folder}-failed`, maxFailures: 2 });
+    // b.pdf cannot be staged (storage refusing it, say) until `healed`; a.pdf can.
+    let healed = false;
+    const failingB: typeof openSource = async (ctx) => {
+      const source = await openSource(ctx);
+      return {
+        ...source,
+        documents: async (item) =>
+          (await source.documents(item)).map((doc) =>
+            doc.name !== 'b.pdf' || healed
+              ? doc
+              : {
+                  ...doc,
+                  open: async () => {
+                    (await doc.open()).destroy();
+                    throw new Error('simulated: b.pdf refused');
+                  },
+                },
+          ),
+      } as typeof source;
+    };
+    for (let i = 1; i <= 2; i++) {
+      const r = await run(l, store, { openSource: failingB });
+      assert.deepEqual([r.found, r.failed, r.putAside, r.acknowledged], [1, 1, 0, 0], `run ${i}`);
+      assert.deepEqual((await stagedByMessage(store)).get(`<${id}@example.org>`), ['a.pdf'], `run ${i}`);
+    }
+    const { logger, lines } = capture();
+    const third = await run(l, store, { openSource: failingB, logger });
+    assert.deepEqual([third.putAside, third.failed], [0, 1], 'not put aside: a.pdf would reach EzGED without b.pdf');
+    assert.ok(lines.some((x) => /^warn .*failed in 2 runs in a row.*, but part of it is already staged \("a\.pdf" \(staging\)\): not moved to .*-failed/.test(x)), lines.join('\n'));
+    assert.equal((await folderContents(d, folder)).length, 1);
+    assert.deepEqual(await folderContents(d, `${folder}-failed`), []);
+
+    healed = true;
+    const fourth = await run(l, store, { openSource: failingB });
+    assert.deepEqual([fourth.staged, fourth.acknowledged, fourth.putAside], [1, 1, 0]);
+    assert.deepEqual((await stagedByMessage(store)).get(`<${id}@example.org>`), ['a.pdf', 'b.pdf'], 'each document once');
+    assert.ok((await folderContents(d, folder))[0]!.flags.includes('\\Seen'));
   });
 
   test('XOAUTH2 against a server that does not offer it: a clear error (see imapOauth2.test.ts for the accepted case)', async () => {

@@ -3,12 +3,16 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../shared/config/load';
 import type { LauncherDefinition, LauncherOf } from '../../shared/config/schema';
+import type { ColdError } from '../../shared/errors';
 import { runLauncher } from '../../shared/launch/runLauncher';
 import { settleWhenStaged } from '../../shared/launch/settlement';
 import type { LaunchReport } from '../../shared/launch/report';
 import type { BlobStore } from '../../shared/staging/blobStore';
 import { loadLauncherState } from '../../shared/staging/launcherState';
+import { openSource } from '../../shared/sources';
 import type { Pop3Memory } from '../../shared/sources/pop3/memory';
+import { createPop3Source } from '../../shared/sources/pop3/pop3Source';
+import type { Candidate } from '../../shared/sources/types';
 import { createLogger, silentLogger, type Logger } from '../../shared/util/log';
 import { attachment, buildCorpus, message, multipart, PDF, text } from '../fixtures/mail/corpus';
 import { uniqueName, useAzurite } from '../helpers/azurite';
@@ -53,6 +57,13 @@ const ok = (over: Partial<ReturnType<typeof counts>>) => ({ found: 0, staged: 0,
 
 function simpleMail(id: string, file = 'doc.pdf'): string {
   return message(id, `Mail ${id}`, multipart('mixed', [text('x'), attachment('application/pdf', `filename="${file}"`, PDF)]));
+}
+
+const SIGNATURE = Buffer.from('3082 signature', 'latin1');
+/** A signed mail as Outlook and Thunderbird send it: the content (with `files`), then smime.p7s. */
+function signedMail(id: string, files: [type: string, name: string, data: Buffer][]): string {
+  const attached = files.map(([type, name, data]) => attachment(type, `filename="${name}"`, data));
+  return message(id, `Signé ${id}`, multipart('signed', [multipart('mixed', [text('x'), ...attached]), attachment('application/pkcs7-signature', 'filename="smime.p7s"', SIGNATURE)]));
 }
 
 function capture(): { logger: Logger; lines: string[] } {
@@ -305,6 +316,127 @@ describe('POP3 launcher against Dovecot', { skip: gate.skip }, () => {
     }
     assert.deepEqual(counts(await run(l, store)), ok({ skipped: 1 }));
     assert.equal((await inbox(d)).length, 1, 'left on the server');
+  });
+
+  test('filenameFilter *.pdf: a signed mail files a.pdf only and is deleted; a mail with no PDF is set aside, the reason naming what was left out', async () => {
+    const d = dovecot();
+    await emptyInbox(d);
+    const store = await azurite.reset();
+    const [signedId, tnefId] = [uniqueName('signed'), uniqueName('tnef')];
+    await appendMessages(d, 'INBOX', [
+      signedMail(signedId, [['application/pdf', 'a.pdf', PDF]]),
+      signedMail(tnefId, [['application/ms-tnef', 'winmail.dat', Buffer.from('TNEF')]]),
+    ]);
+    // No default scenario: smime.p7s staged as a document would leave the mail on the server, run after run.
+    const l = launcher(d, { filenameFilter: '*.pdf', scenarios: [{ group: 'pdf', waitdir: 'factures' }] });
+    const { logger, lines } = capture();
+    const report = await run(l, store, { logger });
+    assert.deepEqual(counts(report), ok({ found: 2, staged: 1, acknowledged: 1, putAside: 1 }));
+    assert.equal(report.unrouted, 0);
+    assert.deepEqual((await stagedDocuments(store, l.id)).map((x) => [x.messageId, x.fileName]), [[`<${signedId}@example.org>`, 'a.pdf']]);
+    assert.deepEqual(await inbox(d), [`<${tnefId}@example.org>`], 'the signed mail is deleted, the other set aside on the server');
+    const aside = Object.values((await memoryOf(store, l)).setAside);
+    assert.match(aside[0]!.reason, /^no attachment matches the file-name filter \*\.pdf \(left out: "winmail\.dat", "smime\.p7s"\)/);
+    assert.ok(lines.some((x) => /^info .*: not filed, not matching the file-name filter \*\.pdf: "smime\.p7s" /.test(x)), lines.join('\n'));
+    assert.deepEqual(counts(await run(l, store)), ok({ skipped: 1 }));
+  });
+
+  test('read-only (preview): no DELE (not even of a message filed earlier), nothing marked read, no QUIT; the next run finishes the job', async () => {
+    const d = dovecot();
+    await emptyInbox(d);
+    const store = await azurite.reset();
+    const [filedId, newId] = [uniqueName('ro-filed'), uniqueName('ro-new')];
+    await appendMessages(d, 'INBOX', [simpleMail(filedId, 'filed.pdf')]);
+    const l = viaProxy(d);
+    // Filed, but its deletion is not committed (QUIT lost): the next real run deletes it.
+    proxy!.dropOnQuit = true;
+    try {
+      assert.deepEqual(counts(await run(l, store)), ok({ found: 1, staged: 1, acknowledged: 1 }));
+    } finally {
+      proxy!.dropOnQuit = false;
+    }
+    await appendMessages(d, 'INBOX', [simpleMail(newId, 'new.pdf')]);
+    const readState = async () => (await folderContents(d, 'INBOX')).map((m) => `${m.messageId} ${m.flags.includes('\\Seen') ? 'read' : 'unread'}`);
+    const untouched = await readState();
+    assert.deepEqual(untouched.map((m) => m.split(' ')[0]), [`<${filedId}@example.org>`, `<${newId}@example.org>`]);
+    assert.equal(untouched[1], `<${newId}@example.org> unread`);
+
+    /** What `cold-launcher preview` does with a source: scan, read each ready message, close. */
+    const preview = async (over: LauncherOf<'pop3'>): Promise<Candidate[]> => {
+      const state = (await loadLauncherState(store, l.id)).source;
+      const src = await createPop3Source({ launcher: over, state, logger: silentLogger, now: () => new Date(), store, readOnly: true });
+      const seen: Candidate[] = [];
+      try {
+        for await (const c of src.scan(10)) {
+          seen.push(c);
+          if (c.verdict !== 'ready') continue;
+          assert.deepEqual((await src.documents(c.item)).map((doc) => doc.name), ['new.pdf']);
+          await assert.rejects(src.acknowledge(c.item), (err: unknown) => (err as ColdError).code === 'POP3_READ_ONLY');
+        }
+      } finally {
+        await src.close();
+      }
+      return seen;
+    };
+    const direct = await preview(launcher(d));
+    assert.deepEqual(await readState(), untouched, 'both messages still there, neither marked read');
+    assert.deepEqual(direct.map((c) => c.verdict), ['skipped', 'ready']);
+    assert.match((direct[0] as { reason: string }).reason, /deletion was not committed .*: the next run deletes it/);
+    const quitsBefore = proxy!.droppedQuits;
+    proxy!.dropOnQuit = true; // counts a QUIT, should one come
+    try {
+      await preview(l);
+    } finally {
+      proxy!.dropOnQuit = false;
+    }
+    assert.equal(proxy!.droppedQuits, quitsBefore, 'no QUIT: Gmail would take the messages read as downloaded');
+    assert.deepEqual(await readState(), untouched);
+
+    assert.deepEqual(counts(await run(l, store)), ok({ found: 1, staged: 1, acknowledged: 1, skipped: 1 }));
+    assert.deepEqual(await inbox(d), []);
+    assert.deepEqual((await stagedDocuments(store, l.id)).map((x) => x.fileName).sort(), ['filed.pdf', 'new.pdf'], 'each document once');
+  });
+
+  test('a message failing run after run with part of it already staged is not set aside: it is tried again, then filed whole, once', async () => {
+    const d = dovecot();
+    await emptyInbox(d);
+    const store = await azurite.reset();
+    const id = uniqueName('partly');
+    await appendMessages(d, 'INBOX', [message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]))]);
+    const l = launcher(d, { maxFailures: 2 });
+    // b.pdf cannot be staged (storage refusing it, say) until `healed`; a.pdf can.
+    let healed = false;
+    const failingB: typeof openSource = async (ctx) => {
+      const source = await openSource(ctx);
+      return {
+        ...source,
+        documents: async (item) =>
+          (await source.documents(item)).map((doc) =>
+            doc.name !== 'b.pdf' || healed
+              ? doc
+              : {
+                  ...doc,
+                  open: async () => {
+                    (await doc.open()).destroy();
+                    throw new Error('simulated: b.pdf refused');
+                  },
+                },
+          ),
+      } as typeof source;
+    };
+    for (let i = 1; i <= 2; i++) {
+      assert.deepEqual(counts(await run(l, store, { openSource: failingB })), ok({ found: 1, failed: 1 }), `run ${i}`);
+      assert.deepEqual((await stagedDocuments(store, l.id)).map((x) => x.fileName), ['a.pdf'], `run ${i}`);
+    }
+    const { logger, lines } = capture();
+    assert.deepEqual(counts(await run(l, store, { openSource: failingB, logger })), ok({ found: 1, failed: 1 }), 'not set aside: a.pdf would reach EzGED without b.pdf');
+    assert.ok(lines.some((x) => /^warn .*failed in 2 runs in a row.*, but part of it is already staged \("a\.pdf" \(staging\)\): not set aside/.test(x)), lines.join('\n'));
+    assert.deepEqual((await memoryOf(store, l)).setAside, {});
+
+    healed = true;
+    assert.deepEqual(counts(await run(l, store, { openSource: failingB })), ok({ found: 1, staged: 1, acknowledged: 1, alreadyStaged: 1 }));
+    assert.deepEqual(await inbox(d), []);
+    assert.deepEqual((await stagedDocuments(store, l.id)).map((x) => x.fileName).sort(), ['a.pdf', 'b.pdf'], 'each document once');
   });
 
   test('a server that never answers: POP3_TIMEOUT, with the security/port advice', async () => {

@@ -19,7 +19,7 @@ export async function previewCommand(id: string, flags: { config?: string }, set
     const launcher = session.config.launchers.find((l) => l.id === id);
     if (!launcher) throw new ColdError('UNKNOWN_LAUNCHER', `no launcher with id "${id}" (ids: ${session.config.launchers.map((l) => l.id).join(', ')})`);
     const state = await loadLauncherState(session.store, launcher.id);
-    const source = await openSource({ launcher, state: state.source, logger, now: () => new Date(), store: session.store, settings });
+    const source = await openSource({ launcher, state: state.source, logger, now: () => new Date(), store: session.store, settings, readOnly: true });
     const route = createRouter(launcher.scenarios);
     const rows = [['ITEM', 'VERDICT', 'SCENARIO', 'DELIVERED AS / REASON']];
     try {

@@ -1,7 +1,8 @@
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { LauncherOf } from '../../config/schema';
 import { ItemRejectedError, SourceError, SourceUnavailableError, describeError } from '../../errors';
-import { readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
+import { filteredOut, readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
+import { describeStored, storedDocuments, type StoredDocument } from '../../mail/partlyStaged';
 import { Semaphore } from '../../util/concurrency';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { AckBatcher } from './ackBatch';
@@ -9,7 +10,7 @@ import { mailActionFor, moveMessage } from './afterSuccess';
 import { connectImap, connectionError } from './connect';
 import { messageIdentity } from './identity';
 import { mailboxPath } from './mailboxPath';
-import { imapMemory } from './memory';
+import { imapMemory, type Failure } from './memory';
 import { downloadStreamed, openWithSlot, STREAMED_CONCURRENCY } from './streamedDownload';
 import { WholeMessageFetcher } from './wholeFetch';
 
@@ -35,6 +36,11 @@ export interface ImapItem extends SourceItem {
 
 type ImapLauncher = LauncherOf<'imap'>;
 
+export interface ImapSourceContext extends SourceContext<ImapLauncher> {
+  /** Opened only to look (`cold-launcher preview`): nothing on the server is changed. */
+  readOnly?: boolean;
+}
+
 /**
  * The IMAP launcher's source: one folder of one mailbox, over ONE connection per run.
  * - scan: SEARCH with the criteria of the afterSuccess action (unseen, unflagged... so
@@ -47,9 +53,12 @@ type ImapLauncher = LauncherOf<'imap'>;
  * - putAside: move to `failedFolder`, or remember it and leave it in place.
  * Identity, hence exactly-once, rests on Message-ID + header hash + size, not on the
  * UID (see identity.ts and memory.ts).
+ * Read-only (`ctx.readOnly`): the folder is opened with EXAMINE (no flag can change, not
+ * even \Recent), missing folders are not created, nothing is acknowledged or put aside.
  */
-export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promise<Source<ImapItem>> {
+export async function createImapSource(ctx: ImapSourceContext): Promise<Source<ImapItem>> {
   const { launcher } = ctx;
+  const readOnly = ctx.readOnly === true;
   const log = ctx.logger.child({ server: launcher.server, folder: launcher.source });
   const action = mailActionFor(launcher.afterSuccess);
   const memory = imapMemory(ctx.state, ctx.now());
@@ -61,8 +70,8 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
   const acks = new AckBatcher((uids) => action.apply(client, uids));
 
   try {
-    for (const folder of [...action.folders, ...(launcher.failedFolder ? [launcher.failedFolder] : [])]) await ensureFolder(client, folder);
-    await client.mailboxOpen(mailboxPath(launcher.source));
+    if (!readOnly) for (const folder of [...action.folders, ...(launcher.failedFolder ? [launcher.failedFolder] : [])]) await ensureFolder(client, folder);
+    await client.mailboxOpen(mailboxPath(launcher.source), { readOnly });
   } catch (err) {
     await logout(client);
     if (err instanceof SourceError) throw err;
@@ -137,13 +146,7 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
 
   async function documents(item: ImapItem): Promise<SourceDocument[]> {
     const failure = memory.failures[item.id];
-    if (launcher.failedFolder && failure && failure.count >= launcher.maxFailures) {
-      whole.drop(item);
-      throw new ItemRejectedError(`failed in ${failure.count} runs in a row${failure.lastError ? ` (last: ${failure.lastError})` : ''}`);
-    }
-    if (failure && failure.count >= launcher.maxFailures) {
-      log.warn(`"${item.label}" failed in ${failure.count} runs in a row (last: ${failure.lastError ?? 'unknown'}); set "failedFolder" to move such messages out`, { uid: item.uid });
-    }
+    if (failure && failure.count >= launcher.maxFailures) await giveUpOrWarn(item, failure);
     assertConnected();
     const inMemory = WholeMessageFetcher.fits(item);
     let mail: MailDocuments;
@@ -162,6 +165,7 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
     if (!inMemory) open.set(item.key, mail);
     if (mail.message.size !== item.size) log.debug(`UID ${item.uid}: ${mail.message.size} bytes downloaded, the server announced ${item.size}`);
     for (const note of mail.notes) log.info(`"${item.label}": ${note}`);
+    if (mail.filtered.length > 0) log.info(`"${item.label}": ${filteredOut(mail.filtered, launcher.filenameFilter)}`, { uid: item.uid, filtered: mail.filtered });
     return mail.documents.map((doc) => {
       const openContent = inMemory ? doc.open : openWithSlot(streamedSlots, doc.open);
       return {
@@ -177,6 +181,35 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
         },
       };
     });
+  }
+
+  /**
+   * A message that failed `maxFailures` runs in a row is moved to `failedFolder` (an
+   * ItemRejectedError), unless part of it is already staged: EzGED would then get part of
+   * the mail, so it stays and is tried again every run, with a warning naming that part.
+   */
+  async function giveUpOrWarn(item: ImapItem, failure: Failure): Promise<void> {
+    const why = `failed in ${failure.count} runs in a row${failure.lastError ? ` (last: ${failure.lastError})` : ''}`;
+    if (!launcher.failedFolder) {
+      log.warn(`"${item.label}" ${why}; set "failedFolder" to move such messages out`, { uid: item.uid });
+      return;
+    }
+    let stored: StoredDocument[];
+    try {
+      stored = ctx.store ? await storedDocuments(ctx.store, launcher.id, item.key) : [];
+    } catch (err) {
+      whole.drop(item);
+      throw err;
+    }
+    if (stored.length === 0) {
+      whole.drop(item);
+      throw new ItemRejectedError(why);
+    }
+    log.warn(
+      `"${item.label}" ${why}, but part of it is already staged (${describeStored(stored)}): not moved to ${launcher.failedFolder}, ` +
+        'so that EzGED does not get part of the mail only; tried again every run',
+      { uid: item.uid, staged: stored.map((d) => d.name) },
+    );
   }
 
   /**
@@ -212,6 +245,10 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
     }
   }
 
+  function assertWritable(item: ImapItem, what: string): void {
+    if (readOnly) throw new SourceError('IMAP_READ_ONLY', `launcher ${launcher.id}: the source was opened read-only (preview): "${item.label}" cannot be ${what}`);
+  }
+
   async function done(item: ImapItem): Promise<void> {
     delete memory.failures[item.id];
     const mail = open.get(item.key);
@@ -224,6 +261,7 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
     scan,
     documents,
     async acknowledge(item) {
+      assertWritable(item, 'acknowledged');
       assertConnected();
       assertSameUidValidity(item);
       await acks.apply(item.uid);
@@ -232,6 +270,7 @@ export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promis
       log.debug(`UID ${item.uid} ${action.description}`, { uid: item.uid });
     },
     async putAside(item, reason) {
+      assertWritable(item, 'put aside');
       if (launcher.failedFolder) {
         assertSameUidValidity(item);
         await moveMessage(client, [item.uid], launcher.failedFolder);

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ImapFlow } from 'imapflow';
 import { SourceError } from '../../errors';
-import { readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
+import { readMailDocuments, type MailDocuments, type ReadMailOptions } from '../../mail/mailDocuments';
 import type { MailDocumentOptions } from '../../mail/options';
 import type { SourceDocument } from '../types';
 import type { Semaphore } from '../../util/concurrency';
@@ -21,17 +21,20 @@ export const STREAMED_CONCURRENCY = 4;
  * file and read from there (memory does not grow with its size). No strict check against
  * RFC822.SIZE: some servers (Exchange) only estimate it. A lost connection fails the
  * stream; a message expunged during the download ends it early, which the UID SEARCH
- * afterwards catches.
+ * afterwards catches. The temp files are removed whenever the mail is not returned (that
+ * SEARCH failing too: a connection lost after a long download).
  */
-export async function downloadStreamed(client: ImapFlow, uid: number, folder: string, opts: MailDocumentOptions): Promise<MailDocuments> {
+export async function downloadStreamed(client: ImapFlow, uid: number, folder: string, opts: MailDocumentOptions, io: ReadMailOptions = {}): Promise<MailDocuments> {
   const dl = await client.download(String(uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_SIZE });
   if (!('content' in dl) || !dl.content) {
     throw new SourceError('IMAP_MESSAGE_GONE', `UID ${uid} is no longer in "${folder}" (moved or deleted meanwhile)`);
   }
-  const mail = await readMailDocuments(dl.content as Readable, opts);
-  if (!(await stillThere(client, uid))) {
+  const mail = await readMailDocuments(dl.content as Readable, opts, io);
+  try {
+    if (!(await stillThere(client, uid))) throw new SourceError('IMAP_MESSAGE_GONE', `UID ${uid} was removed from "${folder}" while it was downloaded`);
+  } catch (err) {
     await mail.dispose();
-    throw new SourceError('IMAP_MESSAGE_GONE', `UID ${uid} was removed from "${folder}" while it was downloaded`);
+    throw err;
   }
   return mail;
 }

@@ -1,11 +1,12 @@
 import type { LauncherOf } from '../../config/schema';
 import { ItemRejectedError, SourceError, describeError } from '../../errors';
-import { readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
+import { filteredOut, readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
+import { describeStored, storedDocuments } from '../../mail/partlyStaged';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { pop3ActionFor } from './afterSuccess';
 import { connectPop3 } from './connect';
 import { listMailbox, type MailboxEntry } from './listing';
-import { MAX_REASON_LENGTH, forgetGone, pop3Memory, recordFailure } from './memory';
+import { MAX_REASON_LENGTH, forgetGone, pop3Memory, recordFailure, type Failure } from './memory';
 import { Pop3ServerError } from './pop3Connection';
 
 /** One POP3 connection per run (a maildrop allows one session): one message at a time. */
@@ -21,6 +22,11 @@ export interface Pop3Item extends SourceItem {
 
 type Pop3Launcher = LauncherOf<'pop3'>;
 
+export interface Pop3SourceContext extends SourceContext<Pop3Launcher> {
+  /** Opened only to look (`cold-launcher preview`): nothing on the server is changed. */
+  readOnly?: boolean;
+}
+
 /**
  * The POP3 launcher's source: the maildrop of one account, over ONE connection per run.
  * - scan: UIDL + LIST, oldest first; messages already filed (see memory.ts) are skipped,
@@ -30,10 +36,13 @@ type Pop3Launcher = LauncherOf<'pop3'>;
  *   `keep` remembers the UIDL;
  * - putAside: POP3 has no folders: the message stays on the server and its UIDL is
  *   remembered as set aside, with the reason.
+ * Read-only (`ctx.readOnly`): no DELE, not even of messages filed earlier, and the session
+ * ends with RSET and no QUIT (see `close`).
  * Item key: `<user>@<server>:<UIDL>`.
  */
-export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promise<Source<Pop3Item>> {
+export async function createPop3Source(ctx: Pop3SourceContext): Promise<Source<Pop3Item>> {
   const { launcher } = ctx;
+  const readOnly = ctx.readOnly === true;
   const account = `${launcher.user}@${launcher.server}`;
   const log = ctx.logger.child({ server: launcher.server, user: launcher.user });
   const action = pop3ActionFor(launcher.afterSuccess);
@@ -77,6 +86,7 @@ export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promis
   /** A message filed by an earlier run is still there: applies the action again (DELE), never files it again. */
   async function completeFiled(entry: MailboxEntry, filedAt: string): Promise<string> {
     if (!action.deletes) return action.alreadyFiled(filedAt);
+    if (readOnly) return `filed on ${filedAt}, but its deletion was not committed (connection lost before QUIT): the next run deletes it, without filing it again`;
     try {
       await action.apply(conn, entry);
     } catch (err) {
@@ -93,9 +103,7 @@ export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promis
     await releaseOthers(item.key);
     if (conn.closed) throw new SourceError('POP3_CLOSED', `the connection to ${launcher.server} was lost earlier in this run: "${item.label}" is left for the next run`);
     const failure = memory.failures[item.uidl];
-    if (failure && failure.count >= launcher.maxFailures) {
-      throw new ItemRejectedError(`failed in ${failure.count} runs in a row${failure.lastError ? ` (last: ${failure.lastError})` : ''}`);
-    }
+    if (failure && failure.count >= launcher.maxFailures) await giveUpOrWarn(item, failure);
     let mail: MailDocuments;
     try {
       mail = await readMailDocuments(await conn.body(`RETR ${item.number}`), launcher);
@@ -109,6 +117,7 @@ export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promis
     }
     log.debug(`"${item.label}" is "${mail.message.subject ?? ''}" from ${mail.message.from ?? 'unknown'}`, { uidl: item.uidl, messageId: mail.message.messageId });
     for (const note of mail.notes) log.info(`"${item.label}": ${note}`, { uidl: item.uidl });
+    if (mail.filtered.length > 0) log.info(`"${item.label}": ${filteredOut(mail.filtered, launcher.filenameFilter)}`, { uidl: item.uidl, filtered: mail.filtered });
     return mail.documents.map((doc) => ({
       ...doc,
       open: async () => {
@@ -122,6 +131,22 @@ export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promis
         return stream;
       },
     }));
+  }
+
+  /**
+   * A message that failed `maxFailures` runs in a row is set aside (an ItemRejectedError),
+   * unless part of it is already staged: EzGED would then get part of the mail, so it stays
+   * and is tried again every run, with a warning naming that part.
+   */
+  async function giveUpOrWarn(item: Pop3Item, failure: Failure): Promise<void> {
+    const why = `failed in ${failure.count} runs in a row${failure.lastError ? ` (last: ${failure.lastError})` : ''}`;
+    const stored = ctx.store ? await storedDocuments(ctx.store, launcher.id, item.key) : [];
+    if (stored.length === 0) throw new ItemRejectedError(why);
+    log.warn(
+      `"${item.label}" ${why}, but part of it is already staged (${describeStored(stored)}): not set aside, ` +
+        'so that EzGED does not get part of the mail only; tried again every run',
+      { uidl: item.uidl, staged: stored.map((d) => d.name) },
+    );
   }
 
   async function releaseOthers(keep?: string): Promise<void> {
@@ -141,6 +166,7 @@ export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promis
 
   async function close(): Promise<void> {
     await releaseOthers();
+    if (readOnly) return closeUntouched();
     try {
       await conn.quit();
     } catch (err) {
@@ -159,11 +185,32 @@ export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promis
     for (const uidl of deletedNow) delete memory.filed[uidl];
   }
 
+  /**
+   * Ends a read-only session leaving the maildrop as it was: RSET, because Dovecot marks
+   * the messages a session retrieved as read when it ends, even without QUIT; and no QUIT,
+   * because Gmail takes a message retrieved in a session ended by QUIT as downloaded
+   * (never listed again, then kept, archived or deleted as its POP settings say).
+   */
+  async function closeUntouched(): Promise<void> {
+    try {
+      if (!conn.closed) await conn.command('RSET');
+    } catch (err) {
+      log.debug(`RSET before closing a read-only POP3 session: ${describeError(err)}`);
+    } finally {
+      conn.destroy();
+    }
+  }
+
+  function assertWritable(item: Pop3Item, what: string): void {
+    if (readOnly) throw new SourceError('POP3_READ_ONLY', `launcher ${launcher.id}: the source was opened read-only (preview): "${item.label}" cannot be ${what}`);
+  }
+
   return {
     concurrency: POP3_CONCURRENCY,
     scan,
     documents,
     async acknowledge(item) {
+      assertWritable(item, 'acknowledged');
       // Filed first: if DELE or QUIT fails, the next run knows not to file it again.
       memory.filed[item.uidl] = now();
       await action.apply(conn, { number: item.number, uidl: item.uidl, size: item.size });
@@ -172,6 +219,7 @@ export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promis
       log.debug(`"${item.label}" ${action.description}`, { uidl: item.uidl });
     },
     async putAside(item, reason) {
+      assertWritable(item, 'set aside');
       memory.setAside[item.uidl] = { at: now(), reason: reason.slice(0, MAX_REASON_LENGTH) };
       log.warn(`"${item.label}" set aside: left on the server and skipped from now on: ${reason}`, { uidl: item.uidl, reason });
       await done(item);

@@ -8,7 +8,7 @@ import { ItemRejectedError, SourceError } from '../../../shared/errors';
 import { NothingToFileError, readMailDocuments, type MailDocuments } from '../../../shared/mail/mailDocuments';
 import { DEFAULT_MAIL_DOCUMENT_OPTIONS, type MailDocumentOptions } from '../../../shared/mail/options';
 import type { SourceDocument } from '../../../shared/sources/types';
-import { buildCorpus, PDF, type CorpusMail } from '../../fixtures/mail/corpus';
+import { attachment, buildCorpus, message, multipart, PDF, text, type CorpusMail } from '../../fixtures/mail/corpus';
 
 const corpus = buildCorpus('unit');
 const mail = (name: string): CorpusMail => corpus.find((m) => m.name === name)!;
@@ -145,5 +145,95 @@ describe('MIME → documents: contents and options', () => {
     });
     await assert.rejects(readMailDocuments(broken, DEFAULT_MAIL_DOCUMENT_OPTIONS, { tmpRoot }), (err: unknown) => err instanceof SourceError && err.code === 'MESSAGE_DOWNLOAD_FAILED');
     assert.deepEqual(await leftovers(), []);
+  });
+});
+
+describe('MIME → documents: the launcher\'s file-name filter', () => {
+  const SIGNATURE = Buffer.from('3082 signature', 'latin1');
+  /** What Outlook and Thunderbird send for a signed mail: the content, then smime.p7s. */
+  const signed = message(
+    'signed.unit',
+    'Facture signée',
+    multipart('signed', [multipart('mixed', [text('Ci-joint.'), attachment('application/pdf', 'filename="a.pdf"', PDF)]), attachment('application/pkcs7-signature', 'filename="smime.p7s"', SIGNATURE)]),
+  );
+  /** Only what no scenario wants: Outlook's TNEF and a signature. */
+  const nothingWanted = message(
+    'tnef.unit',
+    'Réunion',
+    multipart('signed', [multipart('mixed', [text('Voir pièce jointe.'), attachment('application/ms-tnef', 'filename="winmail.dat"', Buffer.from('TNEF'))]), attachment('application/pkcs7-signature', 'filename="smime.p7s"', SIGNATURE)]),
+  );
+
+  for (const path of ['streamed', 'in memory'] as const) {
+    test(`*.pdf on a signed mail (${path}): only a.pdf is a document, smime.p7s is listed as filtered out`, async () => {
+      const opts = { ...DEFAULT_MAIL_DOCUMENT_OPTIONS, filenameFilter: '*.pdf' };
+      const res = path === 'streamed' ? await read(signed, opts) : await readMailDocuments(Buffer.from(signed), opts, { tmpRoot });
+      try {
+        assert.deepEqual(res.documents.map((d) => d.name), ['a.pdf']);
+        assert.deepEqual(await content(res.documents[0]!), PDF);
+        assert.deepEqual(res.filtered, ['smime.p7s']);
+      } finally {
+        await res.dispose();
+      }
+      assert.deepEqual(await leftovers(), []);
+    });
+  }
+
+  test('without a filter every attachment is a document and nothing is listed as filtered', async () => {
+    const res = await read(signed);
+    assert.deepEqual(res.documents.map((d) => d.name), ['a.pdf', 'smime.p7s']);
+    assert.deepEqual(res.filtered, []);
+    await res.dispose();
+  });
+
+  test('nothing matches: "skip" is NOTHING_TO_FILE naming what was left out; "eml" and "body" file the message; wholeMessage is not filtered', async () => {
+    const filter = { filenameFilter: '*.pdf' };
+    await assert.rejects(
+      read(nothingWanted, filter),
+      (err: unknown) =>
+        err instanceof NothingToFileError &&
+        /^no attachment matches the file-name filter \*\.pdf \(left out: "winmail\.dat", "smime\.p7s"\) \(the launcher says "withoutAttachments": "skip"/.test(err.message),
+    );
+    assert.deepEqual(await leftovers(), [], 'the temp files of a mail put aside are removed');
+    const eml = await read(nothingWanted, { ...filter, withoutAttachments: 'eml' });
+    assert.deepEqual(eml.documents.map((d) => d.name), ['Réunion.eml']);
+    assert.equal((await content(eml.documents[0]!)).toString(), nothingWanted);
+    assert.deepEqual(eml.filtered, ['winmail.dat', 'smime.p7s']);
+    await eml.dispose();
+    const body = await read(nothingWanted, { ...filter, withoutAttachments: 'body' });
+    assert.deepEqual(body.documents.map((d) => d.name), ['Réunion.txt']);
+    await body.dispose();
+    const whole = await read(signed, { ...filter, wholeMessage: true });
+    assert.deepEqual(whole.documents.map((d) => d.name), ['a.pdf', 'Facture signée.eml']);
+    await whole.dispose();
+  });
+
+  test('a /regex/ is matched from the start of the name, flags after the slash; names from types count', async () => {
+    const raw = message(
+      'regex.unit',
+      'Plusieurs',
+      multipart('mixed', [
+        text('x'),
+        attachment('application/pdf', 'filename="Facture-12.pdf"', PDF),
+        attachment('application/pdf', 'filename="ma-facture.pdf"', PDF),
+        attachment('application/pdf', undefined, PDF),
+      ]),
+    );
+    const regex = await read(raw, { filenameFilter: '/fact/i' });
+    assert.deepEqual([regex.documents.map((d) => d.name), regex.filtered], [['Facture-12.pdf'], ['ma-facture.pdf', 'document.pdf']]);
+    await regex.dispose();
+    const unnamed = await read(raw, { filenameFilter: 'document.*' });
+    assert.deepEqual(unnamed.documents.map((d) => d.name), ['document.pdf'], 'an unnamed PDF is named document.pdf, and filtered by that name');
+    await unnamed.dispose();
+  });
+
+  test('an attached mail left out by the filter is still unpacked when asked: its own attachments are filtered by their names', async () => {
+    const raw = mail('nested').raw;
+    const plain = await read(raw, { filenameFilter: '*.pdf', withoutAttachments: 'eml' });
+    assert.deepEqual([plain.documents.map((d) => d.name), plain.filtered], [['Fwd Facture fournisseur.eml'], ['Facture fournisseur.eml']]);
+    await plain.dispose();
+    const unpacked = await read(raw, { filenameFilter: '*.pdf', unpackAttachedMessages: true });
+    assert.deepEqual([unpacked.documents.map((d) => d.name), unpacked.filtered], [['devis.pdf'], ['Facture fournisseur.eml']]);
+    assert.deepEqual(await content(unpacked.documents[0]!), PDF);
+    await unpacked.dispose();
   });
 });

@@ -29,6 +29,10 @@ const OPTION_SETS: Partial<MailDocumentOptions>[] = [
   { withoutAttachments: 'body' },
   { wholeMessage: true },
   { unpackAttachedMessages: true, includeInline: true, wholeMessage: true, withoutAttachments: 'body' },
+  // the file-name filter: some mails keep part of their attachments, others none (put aside or filed whole)
+  { filenameFilter: '*.pdf' },
+  { filenameFilter: '/fact/i', withoutAttachments: 'eml', unpackAttachedMessages: true, includeInline: true },
+  { filenameFilter: '*.{png,tif}', withoutAttachments: 'body' },
 ];
 
 let tmpRoot: string;
@@ -44,6 +48,7 @@ interface Outcome {
   message?: Omit<MailDocuments['message'], 'date'> & { date?: string };
   documents?: { name: string; contentType?: string; group?: string; metadata?: Record<string, string>; bytes: string }[];
   notes?: string[];
+  filtered?: string[];
 }
 
 async function outcome(read: () => Promise<MailDocuments>): Promise<Outcome> {
@@ -61,7 +66,7 @@ async function outcome(read: () => Promise<MailDocuments>): Promise<Outcome> {
       for await (const c of await d.open()) chunks.push(c as Buffer);
       documents.push({ name: d.name, contentType: d.contentType, group: d.group, metadata: d.metadata, bytes: Buffer.concat(chunks).toString('base64') });
     }
-    return { message: { ...mail.message, date: mail.message.date?.toISOString() }, documents, notes: mail.notes };
+    return { message: { ...mail.message, date: mail.message.date?.toISOString() }, documents, notes: mail.notes, filtered: mail.filtered };
   } finally {
     await mail.dispose();
   }
