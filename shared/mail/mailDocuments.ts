@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { ItemRejectedError } from '../errors';
 import { compileFilenameFilter, type FilenameFilter } from '../routing/filenameFilter';
 import type { SourceDocument } from '../sources/types';
+import { NothingToFileError } from './errors';
 import { headerSubject } from './headerSubject';
 import { MemoryPartStore } from './memoryStore';
 import { MAX_FACT_LENGTH, MAX_UNPACK_DEPTH, type MailDocumentOptions } from './options';
@@ -15,10 +16,7 @@ import { MailWorkspace } from './workspace';
 /** Bytes handed to the parser at a time (Node's default for file streams; also faster than a whole mail at once). */
 const PARSE_CHUNK = 64 * 1024;
 
-/** The mail had nothing to file and the launcher says `"withoutAttachments": "skip"`. */
-export class NothingToFileError extends ItemRejectedError {
-  override readonly code = 'NOTHING_TO_FILE';
-}
+export { NothingToFileError } from './errors';
 
 export interface MailSummary {
   subject?: string;

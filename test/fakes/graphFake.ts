@@ -15,13 +15,27 @@ import { closeServer, listenHttps } from './httpsListener';
  * rounds with @odata.nextLink / @odata.deltaLink, 410 for expired sync state, throttling
  * with Retry-After (a retry that comes too early is throttled again and recorded), and
  * `$value` streams, including generated content of any size that is never held in memory.
+ * Contract details the client must not get wrong, as Graph documents or does them:
+ * - a message's `hasAttachments` leaves inline attachments out (false for a message whose
+ *   only attachment is an inline PDF);
+ * - an attachment's `size` counts its properties too, not only the file (an empty file is
+ *   announced at a few hundred bytes; microsoftgraph/microsoft-graph-docs#9796);
+ * - an itemAttachment's `contentType` is null; its item (`@odata.type` message, eventMessage,
+ *   event or contact) only with `$expand=microsoft.graph.itemAttachment/item`, and its
+ *   `$value` is MIME, iCal or vCard accordingly (attachment-get reference);
+ * - DELETE on a message does not put it in Deleted Items: it leaves the folders a person
+ *   sees, for Recoverable Items (`recoverableitemsdeletions`); Outlook's delete is a move
+ *   to `deleteditems`.
  */
 
 export type FakeAttachment =
   | { kind: 'file'; name: string; contentType: string; content: Buffer; isInline?: boolean }
   | { kind: 'file'; name: string; contentType: string; generatedSize: number }
-  | { kind: 'item'; name: string; mime: string }
+  | { kind: 'item'; name: string; mime: string; itemType?: FakeItemType }
   | { kind: 'reference'; name: string };
+
+/** Type of an attached Outlook item; its `mime` is MIME, iCal or vCard accordingly. Default `message`. */
+export type FakeItemType = 'message' | 'eventMessage' | 'event' | 'contact';
 
 export interface FakeMessageSpec {
   subject: string;
@@ -88,6 +102,13 @@ const WELL_KNOWN: [string, string][] = [
   ['sentitems', 'Sent Items'], ['junkemail', 'Junk Email'], ['outbox', 'Outbox'],
 ];
 const GENERATED_BLOCK = 64 * 1024;
+/** What Graph's attachment `size` adds to the file's bytes (the attachment's own properties), before its name. */
+const ATTACHMENT_PROPERTIES_BYTES = 220;
+const ITEM_VALUE_TYPES: Record<FakeItemType, string> = {
+  message: 'message/rfc822', eventMessage: 'message/rfc822', event: 'text/calendar', contact: 'text/vcard',
+};
+/** `$expand` values the attachments endpoints accept (case-insensitive, optional nested query options). */
+const ITEM_EXPANSION = /^microsoft\.graph\.itemattachment\/item(\(.*\))?$/i;
 
 export class GraphFake {
   readonly requests: { method: string; path: string; status: number; kind?: 'app' | 'user'; prefer?: string }[] = [];
@@ -151,6 +172,28 @@ export class GraphFake {
     return { folder: this.pathOf(this.box(m.mailbox), m.folderId), isRead: m.isRead };
   }
 
+  /** A person moves a message to another folder (Outlook drag and drop); its immutable id stays. */
+  moveMessageTo(id: string, folderPath: string): void {
+    const m = this.messages.get(id);
+    if (!m) throw new Error(`no message ${id}`);
+    const box = this.box(m.mailbox);
+    this.moveMessage(box, m, this.folderByPath(box, folderPath));
+  }
+
+  /** A person marks a message read or unread. */
+  setRead(id: string, isRead: boolean): void {
+    const m = this.messages.get(id);
+    if (!m) throw new Error(`no message ${id}`);
+    m.isRead = isRead;
+    m.modifiedSeq = this.seq++;
+  }
+
+  /** The message's `hasAttachments`, as Graph reports it. */
+  hasAttachments(id: string): boolean | undefined {
+    const m = this.messages.get(id);
+    return m && hasAttachments(m);
+  }
+
   /** SHA-256 (hex) of a generated attachment's content. */
   attachmentSha256(messageId: string, index: number): string | undefined {
     return this.messages.get(messageId)?.attachments[index]?.sha256;
@@ -195,6 +238,11 @@ export class GraphFake {
       const id = folderId();
       folders.set(id, { id, displayName: name, parentId: rootId, wellKnown: wk });
     }
+    // Outside the folders a person sees (not a child of the root): where DELETE puts messages.
+    const recoverableId = folderId();
+    folders.set(recoverableId, { id: recoverableId, displayName: 'Recoverable Items', wellKnown: 'recoverableitemsroot' });
+    const deletionsId = folderId();
+    folders.set(deletionsId, { id: deletionsId, displayName: 'Deletions', parentId: recoverableId, wellKnown: 'recoverableitemsdeletions' });
     const box: Mailbox = { address, displayName, folders, rootId, departures: [] };
     this.mailboxes.set(address.toLowerCase(), box);
     for (const p of paths) this.ensurePath(box, p);
@@ -365,7 +413,7 @@ export class GraphFake {
         return sendJson(res, 200, this.messageJson(box, msg));
       }
       if (method === 'DELETE' && sub === '') {
-        this.moveMessage(box, msg, [...box.folders.values()].find((f) => f.wellKnown === 'deleteditems')!);
+        this.moveMessage(box, msg, [...box.folders.values()].find((f) => f.wellKnown === 'recoverableitemsdeletions')!);
         res.writeHead(204).end();
         return 204;
       }
@@ -375,11 +423,16 @@ export class GraphFake {
         this.moveMessage(box, msg, dest);
         return sendJson(res, 201, this.messageJson(box, msg));
       }
+      const expand = q.get('$expand') ?? undefined;
+      if (expand !== undefined && /^\/attachments(\/|$)/.test(sub) && !ITEM_EXPANSION.test(expand)) {
+        return graphError(res, 400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${expand.split('/')[0]}' on type 'microsoft.graph.attachment'.`);
+      }
+      const expandItem = expand !== undefined;
       if (method === 'GET' && sub === '/attachments') {
         const value = msg.attachments.map((a) => {
-          const json = attachmentJson(a, !select);
+          const json = attachmentJson(a, !select, expandItem);
           if (!select && 'generatedSize' in a) this.violations.push('attachments listed without $select: the listing would carry every file as base64');
-          return select ? pick(json, [...select, '@odata.type']) : json;
+          return select ? pick(json, [...select, '@odata.type', 'item']) : json;
         });
         return sendJson(res, 200, { '@odata.context': `${this.url}/v1.0/$metadata#users('${box.address}')/messages('${msg.id}')/attachments`, value });
       }
@@ -387,7 +440,7 @@ export class GraphFake {
       if (method === 'GET' && a) {
         const att = msg.attachments.find((x) => x.id === decodeURIComponent(a[1]!));
         if (!att) return graphError(res, 404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
-        if (!a[2]) return sendJson(res, 200, pick(attachmentJson(att, true), select));
+        if (!a[2]) return sendJson(res, 200, pick(attachmentJson(att, true, expandItem), select && [...select, 'item']));
         return this.streamAttachment(msg, att, res);
       }
     }
@@ -464,7 +517,7 @@ export class GraphFake {
       id: x.id,
       createdDateTime: x.created, lastModifiedDateTime: x.created, changeKey: `CQAAABYAAAA${x.modifiedSeq}`, categories: [],
       receivedDateTime: x.created, sentDateTime: x.created,
-      hasAttachments: x.attachments.some((a) => !('isInline' in a && a.isInline)),
+      hasAttachments: hasAttachments(x),
       internetMessageId: `<${x.id.slice(6, 20)}@fournisseur.example>`, subject: x.spec.subject, bodyPreview: x.spec.subject.slice(0, 255),
       importance: 'normal', parentFolderId: x.folderId, conversationId: `AAQk${x.id.slice(6, 18)}`, isDeliveryReceiptRequested: false,
       isReadReceiptRequested: false, isRead: x.isRead, isDraft: x.spec.isDraft ?? false,
@@ -479,7 +532,7 @@ export class GraphFake {
     if (att.kind === 'reference') {
       return graphError(res, 405, 'ErrorInvalidRequest', 'The request is not supported for reference attachments.');
     }
-    if (att.kind === 'item') return this.sendBytes(res, 'message/rfc822', Buffer.from(att.mime));
+    if (att.kind === 'item') return this.sendBytes(res, ITEM_VALUE_TYPES[att.itemType ?? 'message'], Buffer.from(att.mime));
     if ('content' in att) return this.sendBytes(res, att.contentType, att.content);
     res.writeHead(200, { 'content-type': att.contentType, 'content-length': String(att.generatedSize) });
     await pipeline(Readable.from(generated(msg.id + msg.attachments.indexOf(att), att.generatedSize, (n) => (this.bytesStreamed += n))), res);
@@ -520,15 +573,22 @@ export class GraphFake {
   }
 }
 
-function attachmentJson(a: FakeAttachment & { id: string }, withContent: boolean): Record<string, unknown> {
+/** Graph's `hasAttachments`: inline attachments are not counted (an inline PDF alone: false). */
+function hasAttachments(x: StoredMessage): boolean {
+  return x.attachments.some((a) => !('isInline' in a && a.isInline));
+}
+
+function attachmentJson(a: FakeAttachment & { id: string }, withContent: boolean, expandItem = false): Record<string, unknown> {
   const common = { id: a.id, lastModifiedDateTime: '2026-11-20T08:00:00Z', name: a.name };
   if (a.kind === 'reference') {
     return { '@odata.type': '#microsoft.graph.referenceAttachment', ...common, contentType: null, size: 540, isInline: false };
   }
   if (a.kind === 'item') {
-    return { '@odata.type': '#microsoft.graph.itemAttachment', ...common, contentType: null, size: Buffer.byteLength(a.mime) + 2048, isInline: false };
+    // As Graph's attachment-get example: the item's id is empty, its type says what $value holds.
+    const item = expandItem ? { item: { '@odata.type': `#microsoft.graph.${a.itemType ?? 'message'}`, id: '' } } : {};
+    return { '@odata.type': '#microsoft.graph.itemAttachment', ...common, contentType: null, size: Buffer.byteLength(a.mime) + 2048, isInline: false, ...item };
   }
-  const size = 'content' in a ? a.content.length : a.generatedSize;
+  const size = ('content' in a ? a.content.length : a.generatedSize) + ATTACHMENT_PROPERTIES_BYTES + Buffer.byteLength(a.name);
   return {
     '@odata.type': '#microsoft.graph.fileAttachment',
     '@odata.mediaContentType': a.contentType,

@@ -23,10 +23,19 @@ async function unlessGone(action: Promise<unknown>): Promise<void> {
   }
 }
 
+/**
+ * Where `delete` puts a message: Deleted Items, as Outlook's Delete does (a person finds it
+ * there). Not Graph's `DELETE /messages/{id}`: its reference does not say Deleted Items
+ * (learn.microsoft.com/graph/api/message-delete; microsoftgraph/microsoft-graph-docs-contrib#285
+ * asks which delete it is), and such messages are found in Recoverable Items, not in
+ * Deleted Items (microsoft/work-iq#94, microsoftgraph/msgraph-sdk-powershell#3265).
+ * `move` takes a well-known folder name as destinationId (message-move reference).
+ */
+export const DELETED_ITEMS_FOLDER = 'deleteditems';
+
 const STRATEGIES = new Map<string, CompletionFactory>([
   ['read', (ctx) => (id) => unlessGone(ctx.graph.send('PATCH', messagePath(ctx, id), { isRead: true }))],
-  // Graph's DELETE moves the message to Deleted Items (recoverable), as Outlook does.
-  ['delete', (ctx) => (id) => unlessGone(ctx.graph.send('DELETE', messagePath(ctx, id)))],
+  ['delete', (ctx) => (id) => unlessGone(ctx.graph.send('POST', `${messagePath(ctx, id)}/move`, { destinationId: DELETED_ITEMS_FOLDER }))],
   [
     'move',
     (ctx, folderPath, what = 'afterSuccess folder') => {

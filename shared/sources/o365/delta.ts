@@ -2,8 +2,13 @@ import type { GraphClient } from './graphClient';
 
 /** Messages asked per delta page (`Prefer: odata.maxpagesize`); Graph may send fewer. */
 export const DELTA_PAGE_SIZE = 50;
-/** Message properties read during a scan: enough to decide, never the body. */
-export const MESSAGE_FIELDS = ['id', 'subject', 'receivedDateTime', 'isRead', 'isDraft', 'hasAttachments', 'parentFolderId'];
+/**
+ * Message properties read during a scan: enough to decide, never the body. Not
+ * `hasAttachments`: Graph leaves inline attachments out of it, so a mail whose only
+ * document is an inline PDF says `false`; what a message holds is decided by listing its
+ * attachments (documents.ts).
+ */
+export const MESSAGE_FIELDS = ['id', 'subject', 'receivedDateTime', 'isRead', 'isDraft', 'parentFolderId'];
 
 export interface MessageSummary {
   id: string;
@@ -11,7 +16,6 @@ export interface MessageSummary {
   receivedDateTime?: string;
   isRead?: boolean;
   isDraft?: boolean;
-  hasAttachments?: boolean;
   parentFolderId?: string;
   '@removed'?: { reason: string };
 }

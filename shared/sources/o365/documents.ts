@@ -1,46 +1,46 @@
-import { Readable } from 'node:stream';
-import { ItemRejectedError } from '../../errors';
+import type { Readable } from 'node:stream';
+import { nameForPart, nameFromSubject, uniqueNames } from '../../mail/partNames';
 import { compileFilenameFilter } from '../../routing/filenameFilter';
-import { splitExtension } from '../../routing/safeName';
+import { InMemoryBody } from '../../staging/putIfAbsent';
 import type { Logger } from '../../util/log';
 import type { SourceDocument } from '../types';
+import {
+  FILE_ATTACHMENT, ITEM_ATTACHMENT, REFERENCE_ATTACHMENT, SMALL_ATTACHMENT_BYTES, itemContent, listAttachments, readSmallContent,
+} from './attachments';
 import type { O365Launcher } from './auth';
+import { NothingToFileError } from './errors';
 import type { GraphClient } from './graphClient';
 
-const FILE = '#microsoft.graph.fileAttachment';
-const ITEM = '#microsoft.graph.itemAttachment';
-const REFERENCE = '#microsoft.graph.referenceAttachment';
-/** Longest stem taken from a subject for `.eml` / body names. */
-const SUBJECT_STEM_LENGTH = 80;
-const ATTACHMENT_FIELDS = 'id,name,contentType,size,isInline';
-
-export interface AttachmentSummary {
-  '@odata.type': string;
-  id: string;
-  name?: string | null;
-  contentType?: string | null;
-  size?: number;
-  isInline?: boolean;
-}
-
-/** Extension of an attached Outlook item's raw content ($value is MIME, iCal or vCard). */
-const ITEM_EXTENSIONS: Record<string, string> = { 'text/calendar': 'ics', 'text/vcard': 'vcf', 'text/x-vcard': 'vcf' };
-const TYPE_EXTENSIONS: Record<string, string> = {
-  'application/pdf': 'pdf', 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/tiff': 'tif',
-  'text/plain': 'txt', 'text/html': 'html', 'application/xml': 'xml', 'text/xml': 'xml', 'application/zip': 'zip',
-};
+/** Type of a file attachment Graph gives none for. */
+const UNKNOWN_TYPE = 'application/octet-stream';
 
 export interface MessageRef {
   id: string;
   subject?: string | null;
 }
 
+/** A document before names are made unique within the message. */
+interface Entry {
+  name: string;
+  contentType?: string;
+  open(): Promise<Readable>;
+}
+
 /**
- * The documents of one message, named and ordered before any content is read:
- * 1. each fileAttachment (inline images only with includeInline; the file-name filter applies);
- * 2. each itemAttachment (an attached mail) as `.eml` from its `$value`;
- * 3. without any of those: withoutAttachments `eml` (the message's MIME) or `body`;
+ * The documents of one message, named and ordered before any large content is read, by
+ * the rules shared with IMAP and POP3 (shared/mail/partNames.ts): an attachment keeps its
+ * name (given the extension of its type when it has none); an unnamed one is named from
+ * its type (`document.pdf`, `image.png`); names are unique within the message (`scan.pdf`,
+ * `scan_2.pdf`); empty attachments are left out.
+ * 1. each fileAttachment, inline ones too (an inline PDF is a document), except inline
+ *    images without includeInline; the file-name filter applies;
+ * 2. each itemAttachment from its `$value`: an attached mail (or meeting request) as
+ *    `<subject>.eml`, an event as `.ics` (iCal), a contact as `.vcf` (vCard);
+ * 3. without any of those: withoutAttachments `eml` (the message's MIME) or `body`, or
+ *    `skip`: NothingToFileError with the reason, and the message is put aside;
  * 4. wholeMessage: the message's `.eml` as well.
+ * What a message holds is decided here, from its attachments, never from the message's
+ * `hasAttachments` (false when its only attachments are inline).
  * referenceAttachments (links to OneDrive / SharePoint) carry no content in Graph v1.0
  * (`$value` answers 405, no URL is exposed): each is logged as not staged, never dropped
  * silently, and a message left with nothing to file is put aside with that reason.
@@ -54,32 +54,45 @@ export async function messageDocuments(
 ): Promise<SourceDocument[]> {
   const accepts = compileFilenameFilter(launcher.filenameFilter);
   const msgPath = `${mailbox}/messages/${encodeURIComponent(message.id)}`;
-  const names = new UniqueNames();
-  const docs: SourceDocument[] = [];
+  const entries: Entry[] = [];
   const links: string[] = [];
   const filtered: string[] = [];
-  const stem = subjectStem(message.subject);
+  const empty: string[] = [];
+  const embedded: string[] = [];
 
   for (const att of await listAttachments(graph, msgPath)) {
     const type = att['@odata.type'];
     const value = () => graph.getStream(`${msgPath}/attachments/${encodeURIComponent(att.id)}/$value`);
-    if (type === FILE) {
-      if (att.isInline && /^image\//i.test(att.contentType ?? '') && !launcher.includeInline) continue;
-      const name = att.name?.trim() || `attachment-${docs.length + 1}${extensionFor(att.contentType)}`;
+    if (type === FILE_ATTACHMENT) {
+      const contentType = mediaType(att.contentType);
+      const name = nameForPart(att.name?.trim() || undefined, contentType);
+      if (att.isInline && contentType.startsWith('image/') && !launcher.includeInline) {
+        embedded.push(name);
+        continue;
+      }
       if (!accepts(name)) {
         filtered.push(name);
         continue;
       }
-      docs.push({ name: names.take(name), contentType: att.contentType ?? undefined, open: value });
-    } else if (type === ITEM) {
-      const ext = ITEM_EXTENSIONS[(att.contentType ?? '').toLowerCase()] ?? 'eml';
-      const name = `${subjectStem(att.name) || 'attached-message'}.${ext}`;
+      let open = value;
+      if (att.size === undefined || att.size <= SMALL_ATTACHMENT_BYTES) {
+        const content = await readSmallContent(value);
+        if (content?.length === 0) {
+          empty.push(name);
+          continue;
+        }
+        if (content) open = async () => new InMemoryBody(content);
+      }
+      entries.push({ name, contentType: att.contentType ?? undefined, open });
+    } else if (type === ITEM_ATTACHMENT) {
+      const item = itemContent(att);
+      const name = nameFromSubject(att.name ?? undefined, item.ext, item.fallbackStem);
       if (!accepts(name)) {
         filtered.push(name);
         continue;
       }
-      docs.push({ name: names.take(name), contentType: ext === 'eml' ? 'message/rfc822' : (att.contentType ?? undefined), open: value });
-    } else if (type === REFERENCE) {
+      entries.push({ name, contentType: item.contentType, open: value });
+    } else if (type === REFERENCE_ATTACHMENT) {
       links.push(att.name?.trim() || '(unnamed link)');
     } else {
       log.warn(`attachment "${att.name ?? att.id}" of unknown type ${type} not staged`);
@@ -88,80 +101,44 @@ export async function messageDocuments(
   if (links.length > 0) {
     log.warn(`${links.length} link${links.length > 1 ? 's' : ''} to cloud files not staged (Graph gives no content for reference attachments): ${links.map((l) => `"${l}"`).join(', ')}`, { links });
   }
+  for (const name of empty) log.info(`"${name}" left out: empty attachment (0 bytes)`);
   if (filtered.length > 0) log.debug(`attachments not matching the file-name filter: ${filtered.join(', ')}`);
 
+  const eml = (): Entry => ({ name: nameFromSubject(message.subject ?? undefined, 'eml'), contentType: 'message/rfc822', open: () => graph.getStream(`${msgPath}/$value`) });
   let emlAdded = false;
-  const eml = (): SourceDocument => {
-    emlAdded = true;
-    return { name: names.take(`${stem || 'message'}.eml`), contentType: 'message/rfc822', open: () => graph.getStream(`${msgPath}/$value`) };
-  };
-  if (docs.length === 0) {
-    if (launcher.withoutAttachments === 'eml') docs.push(eml());
-    else if (launcher.withoutAttachments === 'body') docs.push(await bodyDocument(graph, msgPath, stem, names));
-    else {
+  if (entries.length === 0) {
+    if (launcher.withoutAttachments === 'eml') {
+      entries.push(eml());
+      emlAdded = true;
+    } else if (launcher.withoutAttachments === 'body') {
+      entries.push(await bodyDocument(graph, msgPath, message.subject));
+    } else if (!launcher.wholeMessage) {
       const why = [
         links.length ? `only links to cloud files (${links.join(', ')})` : '',
         filtered.length ? `no attachment matching the file-name filter (${filtered.join(', ')})` : '',
+        empty.length ? `only empty attachments (${empty.join(', ')})` : '',
+        embedded.length ? `only embedded images (${embedded.join(', ')}; "includeInline" takes them)` : '',
       ].filter(Boolean);
-      if (!launcher.wholeMessage) {
-        throw new ItemRejectedError(`nothing to file: ${why.join('; ') || 'no attachment'} (withoutAttachments is "skip")`);
-      }
+      throw new NothingToFileError(`nothing to file: ${why.join('; ') || 'no attachment'} (withoutAttachments is "skip")`);
     }
   }
-  if (launcher.wholeMessage && !emlAdded) docs.push(eml());
-  return docs;
+  if (launcher.wholeMessage && !emlAdded) entries.push(eml());
+  const names = uniqueNames(entries.map((e) => e.name));
+  return entries.map((e, i) => ({ name: names[i]!, contentType: e.contentType, open: e.open }));
 }
 
-async function listAttachments(graph: GraphClient, msgPath: string): Promise<AttachmentSummary[]> {
-  const out: AttachmentSummary[] = [];
-  // $select keeps contentBytes (the whole file, base64) out of the listing.
-  let url: string | undefined = `${msgPath}/attachments?$select=${ATTACHMENT_FIELDS}`;
-  while (url) {
-    const page: { value: AttachmentSummary[]; '@odata.nextLink'?: string } = await graph.getJson(url);
-    out.push(...page.value);
-    url = page['@odata.nextLink'];
-  }
-  return out;
+/** The media type of a Graph contentType, lower case, without parameters. */
+function mediaType(contentType: string | null | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() || UNKNOWN_TYPE;
 }
 
-async function bodyDocument(graph: GraphClient, msgPath: string, stem: string, names: UniqueNames): Promise<SourceDocument> {
+async function bodyDocument(graph: GraphClient, msgPath: string, subject: string | null | undefined): Promise<Entry> {
   const { body } = await graph.getJson<{ body?: { contentType?: string; content?: string } }>(`${msgPath}?$select=body`);
   const html = (body?.contentType ?? '').toLowerCase() === 'html';
   const content = Buffer.from(body?.content ?? '', 'utf8');
   return {
-    name: names.take(`${stem || 'message'}.${html ? 'html' : 'txt'}`),
+    name: nameFromSubject(subject ?? undefined, html ? 'html' : 'txt'),
     contentType: html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
-    open: async () => Readable.from([content]),
+    open: async () => new InMemoryBody(content),
   };
-}
-
-/** A subject as a file-name stem: no path or control characters, bounded length. */
-export function subjectStem(subject: string | null | undefined): string {
-  return (subject ?? '')
-    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, ' ')
-    .replace(/\.{2,}/g, '.')
-    .replace(/\s+/g, ' ')
-    .replace(/^[.\s]+|[.\s]+$/g, '')
-    .slice(0, SUBJECT_STEM_LENGTH)
-    .trim();
-}
-
-function extensionFor(contentType: string | null | undefined): string {
-  const ext = TYPE_EXTENSIONS[(contentType ?? '').split(';')[0]!.trim().toLowerCase()];
-  return ext ? `.${ext}` : '';
-}
-
-/** Names unique within a message (case-insensitively): `a.pdf`, `a (2).pdf`... */
-class UniqueNames {
-  private readonly seen = new Set<string>();
-  take(name: string): string {
-    const { stem, ext } = splitExtension(name);
-    for (let n = 1; ; n++) {
-      const candidate = n === 1 ? name : `${stem} (${n})${ext ? '.' + ext : ''}`;
-      if (!this.seen.has(candidate.toLowerCase())) {
-        this.seen.add(candidate.toLowerCase());
-        return candidate;
-      }
-    }
-  }
 }

@@ -28,3 +28,5 @@ export function graphErrorCode(status: number): string {
 
 /** Getting a token failed: the link expired or was revoked, the secret is wrong, the key is missing... */
 export class O365AuthError extends SourceError {}
+
+export { NothingToFileError } from '../../mail/errors';

@@ -10,6 +10,7 @@ import { messageDocuments } from './documents';
 import { GraphRequestError } from './errors';
 import { GraphClient } from './graphClient';
 import { mailboxPath, parseMailboxSource, resolveFolder, type ResolvedFolder } from './mailbox';
+import { memoryKey, o365Memory, rejection } from './memory';
 import { createTransport } from './transport';
 
 /** Messages of one mailbox worked on at once (Graph allows 4 concurrent requests per mailbox and app). */
@@ -24,7 +25,10 @@ export interface O365Item extends SourceItem {
   received: string;
 }
 
-/** What the launcher remembers between runs (ctx.state, persisted by the pipeline). */
+/**
+ * What the launcher remembers between runs (ctx.state, persisted by the pipeline); the
+ * messages filed or put aside are remembered there too (memory.ts).
+ */
 interface O365State {
   /** Mailbox and folder the cursor belongs to; a change of source starts over. */
   folderKey?: string;
@@ -53,8 +57,11 @@ export interface O365Deps {
  * The O365 launcher's source: one folder of a Microsoft 365 mailbox (the linked user's,
  * another user's or a shared one) through Microsoft Graph. New messages are found with
  * a per-folder delta query; the delta link lives in ctx.state. Item key: the immutable
- * message id, so a message seen again (crash, full resync after HTTP 410) is recognised by
- * the ledger and never staged twice.
+ * message id. A message seen again is never staged twice: one not yet acknowledged is
+ * recognised by the pipeline's in-flight record and the staged blobs; one acknowledged
+ * (whose documents may have left staging for archive since) by the source's memory of
+ * filed messages (memory.ts), whether it comes back through a full resync after HTTP 410,
+ * a move out and back, or being marked unread again.
  */
 export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: Partial<O365Deps> = {}): Promise<Source<O365Item>> {
   const { launcher } = ctx;
@@ -89,6 +96,9 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
     state.pending = [];
   }
   state.pending ??= [];
+  // Kept across a change of folder: immutable ids stay the same when a message moves.
+  const memory = o365Memory(ctx.state, ctx.now());
+  const remembered = (id: string) => memoryKey(mailbox, id);
   const forget = (id: string) => {
     state.pending = (state.pending ?? []).filter((p) => p.id !== id);
   };
@@ -103,6 +113,7 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
     let url = state.cursor ?? initialDeltaUrl(mailbox, folder.id);
     if (!state.cursor) state.fullSync = true;
     let restarted = false;
+    let reappeared = 0;
     for (let pages = 0; pages < MAX_DELTA_PAGES_PER_RUN && state.pending!.length < limit; pages++) {
       let page;
       try {
@@ -127,6 +138,20 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
         }
         if (known.has(m.id)) continue;
         const entry = { id: m.id, received: m.receivedDateTime ?? new Date(0).toISOString(), subject: m.subject };
+        const key = remembered(m.id);
+        const filedAt = memory.handled[key];
+        if (filedAt) {
+          memory.handled[key] = ctx.now().toISOString();
+          reappeared++;
+          verdicts.push({ verdict: 'skipped', label: label(entry), reason: `already filed on ${filedAt} (same immutable id): left as it is` });
+          continue;
+        }
+        const rejected = memory.rejected[key];
+        if (rejected) {
+          rejected.at = ctx.now().toISOString();
+          verdicts.push({ verdict: 'skipped', label: label(entry), reason: `put aside earlier: ${rejected.reason} (set "failedFolder" to move such messages out)` });
+          continue;
+        }
         const why = skipReason(m, launcher, !!state.fullSync);
         if (why) {
           verdicts.push({ verdict: 'skipped', label: label(entry), reason: why });
@@ -143,6 +168,10 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
       }
       if (!page.nextLink) throw new SourceError('GRAPH_DELTA_INCOMPLETE', `Graph's delta page for ${where} has neither a next link nor a delta link`);
       state.cursor = url = page.nextLink;
+    }
+
+    if (reappeared > 0) {
+      log.info(`${reappeared} message(s) already filed are back among the messages to take in ${where} (full resynchronisation, moved back, or marked unread again): they are not filed again`, { reappeared });
     }
 
     // 2. Messages carried over from earlier runs: still there, still in this folder?
@@ -174,6 +203,7 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
     documents: (item) => messageDocuments(graph, launcher, mailbox, item, log.child({ item: item.label })),
     async acknowledge(item) {
       await complete(item.id);
+      memory.handled[remembered(item.id)] = ctx.now().toISOString();
       forget(item.id);
     },
     async putAside(item, reason) {
@@ -182,6 +212,7 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
         forget(item.id);
         log.warn(`${item.label} moved to ${launcher.failedFolder}: ${reason}`, { reason });
       } else {
+        memory.rejected[remembered(item.id)] = rejection(reason, ctx.now());
         forget(item.id);
         log.warn(`${item.label} left in ${where} and not offered again (set "failedFolder" to move such messages aside): ${reason}`, { reason });
       }
@@ -193,9 +224,8 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
 function skipReason(m: MessageSummary, launcher: O365Launcher, fullSync: boolean): string | undefined {
   if (m.isDraft) return 'draft';
   if (fullSync && launcher.initialSync === 'unread' && m.isRead) return 'already read when the folder was synchronised (initialSync "unread")';
-  if (m.hasAttachments === false && launcher.withoutAttachments === 'skip' && !launcher.wholeMessage && !launcher.includeInline) {
-    return 'no attachment (withoutAttachments is "skip")';
-  }
+  // Never "no attachment" from hasAttachments (inline attachments are not counted in it):
+  // documents.ts lists the attachments, and a message with nothing to file is put aside.
   return undefined;
 }
 

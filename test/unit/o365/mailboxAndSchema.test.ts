@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { launcherSchema } from '../../../shared/config/schema';
 import { mailboxPath, parseMailboxSource } from '../../../shared/sources/o365/mailbox';
-import { subjectStem } from '../../../shared/sources/o365/documents';
 
 test('source: well-known folder, folder path, address:folder for another or shared mailbox', () => {
   assert.deepEqual(parseMailboxSource('inbox'), { folderPath: 'inbox' });
@@ -47,11 +46,4 @@ test('schema: national clouds over https only; afterSuccess strategies', () => {
   assert.deepEqual(problems({ afterSuccess: 'move:Inbox/Traités' }), []);
   assert.match(problems({ afterSuccess: 'flag' }).join(), /"read", "delete" or "move:<folder>"/);
   assert.match(problems({ unpackAttachedMessages: true }).join(), /not available with o365/);
-});
-
-test('subjects become safe file-name stems', () => {
-  assert.equal(subjectStem('RE: Facture n°42 / avril'), 'RE Facture n°42 avril');
-  assert.equal(subjectStem('..\\..\\etc'), 'etc');
-  assert.equal(subjectStem(null), '');
-  assert.equal(subjectStem('x'.repeat(200)).length, 80);
 });
