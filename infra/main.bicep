@@ -58,6 +58,11 @@ param launchersConfig string = 'blob:config/launchers.json'
 @maxValue(36500)
 param archiveRetentionDays int = 30
 
+@description('DELIVERY_CONCURRENCY: uploads to EzGED in flight at once when coldRetry drains staging (each holds one EzGED connection).')
+@minValue(1)
+@maxValue(64)
+param deliveryConcurrency int = 4
+
 @description('App settings that hold a secret (the %NAME% a launcher definition uses for a password or token). Each reads Key Vault secret NAME with _ replaced by -.')
 param secretSettingNames array = []
 
@@ -66,12 +71,12 @@ param extraAppSettings object = {}
 
 // ---- hosting ----
 
-@description('Node.js version of the workers.')
+@description('Node.js version of the workers (functionAppConfig.runtime). Node 20 left Azure Functions support on 30 April 2026; take 24 only where the region\'s Flex Consumption runtimes list it (az functionapp list-flexconsumption-runtimes -l <region> --runtime node).')
 @allowed([
-  '20'
   '22'
+  '24'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Memory of each instance, in MB. 2048 leaves room for several documents streamed at once.')
 @allowed([
@@ -211,6 +216,7 @@ module app 'modules/functionApp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     launchersConfig: launchersConfig
     archiveRetentionDays: archiveRetentionDays
+    deliveryConcurrency: deliveryConcurrency
     folderSchedule: folderSchedule
     imapSchedule: imapSchedule
     pop3Schedule: pop3Schedule

@@ -47,12 +47,12 @@ param applicationInsightsConnectionString string
 @description('Key Vault URI, with its trailing slash.')
 param keyVaultUri string
 
-@description('Node.js version of the workers.')
+@description('Node.js version of the workers (Node 20 left Azure Functions support on 30 April 2026).')
 @allowed([
-  '20'
   '22'
+  '24'
 ])
-param nodeVersion string = '20'
+param nodeVersion string = '22'
 
 @description('Memory of each instance, in MB.')
 @allowed([
@@ -73,6 +73,11 @@ param launchersConfig string
 
 @description('ARCHIVE_RETENTION_DAYS, the same value as the archive lifecycle rule.')
 param archiveRetentionDays int
+
+@description('DELIVERY_CONCURRENCY: uploads in flight at once when coldRetry drains staging.')
+@minValue(1)
+@maxValue(64)
+param deliveryConcurrency int = 4
 
 @description('FOLDER_SCHEDULE: NCRONTAB (six fields, UTC) of folderLauncher.')
 @minLength(11)
@@ -128,6 +133,8 @@ var productSettings = {
   languageWorkers__node__arguments: '--max-semi-space-size=1'
   LAUNCHERS_CONFIG: launchersConfig
   ARCHIVE_RETENTION_DAYS: string(archiveRetentionDays)
+  // Read by coldRetry (shared/runtime/sendPending.ts) as well as by the CLI.
+  DELIVERY_CONCURRENCY: string(deliveryConcurrency)
 }
 
 var scheduleSettings = {
@@ -175,6 +182,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    // No ftpsState: Flex Consumption has no FTP(S) and lists properties.ftpsState among its
+    // deprecated site properties (functions-app-settings#flex-consumption-plan-deprecations).
     siteConfig: {
       minTlsVersion: '1.2'
     }

@@ -6,10 +6,12 @@
 # rotating the blobs_extension key. It creates the subscription, or points an existing one
 # at the current endpoint. The key is never printed.
 #
-#   infra/scripts/create-eventgrid-subscription.sh -g <resource-group> [-n <function-app>] [-t <system-topic>]
+#   infra/scripts/create-eventgrid-subscription.sh -g <resource-group> [-s <subscription>] [-n <function-app>] [-t <system-topic>]
 #
 # Also reads RESOURCE_GROUP / AZURE_RESOURCE_GROUP, AZURE_FUNCTION_APP_NAME and
-# EVENTGRID_SYSTEM_TOPIC_NAME (the outputs of infra/main.bicep, which azd exports).
+# EVENTGRID_SYSTEM_TOPIC_NAME (the outputs of infra/main.bicep, which azd exports), and
+# AZURE_SUBSCRIPTION_ID: az keeps its own sign-in and default subscription, apart from azd's,
+# so the subscription azd deployed to is selected first (az account set).
 set -eu
 
 FUNCTION_NAME="${COLD_SENDER_FUNCTION:-coldSender}"
@@ -20,17 +22,19 @@ KEY_WAIT_SECONDS="${KEY_WAIT_SECONDS:-300}"
 CREATE_ATTEMPTS=3
 
 RG="${RESOURCE_GROUP:-${AZURE_RESOURCE_GROUP:-}}"
+SUBSCRIPTION="${AZURE_SUBSCRIPTION_ID:-}"
 APP="${AZURE_FUNCTION_APP_NAME:-}"
 TOPIC="${EVENTGRID_SYSTEM_TOPIC_NAME:-}"
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   exit 2
 }
 
-while getopts "g:n:t:h" opt; do
+while getopts "g:s:n:t:h" opt; do
   case "$opt" in
     g) RG="$OPTARG" ;;
+    s) SUBSCRIPTION="$OPTARG" ;;
     n) APP="$OPTARG" ;;
     t) TOPIC="$OPTARG" ;;
     *) usage ;;
@@ -39,6 +43,9 @@ done
 
 command -v az >/dev/null 2>&1 || { echo "error: the Azure CLI (az) is required" >&2; exit 1; }
 [ -n "$RG" ] || { echo "error: resource group unknown: pass -g <resource-group>" >&2; usage; }
+if [ -n "$SUBSCRIPTION" ]; then
+  az account set -s "$SUBSCRIPTION"
+fi
 
 if [ -z "$APP" ]; then
   APP=$(az functionapp list -g "$RG" --query "[0].name" -o tsv)

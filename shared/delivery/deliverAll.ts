@@ -5,7 +5,7 @@ import { mapConcurrent, Semaphore } from '../util/concurrency';
 import { deliverStaged, type DeliverOptions, type DeliveryOutcome } from './deliverStaged';
 import type { DeliveryTarget } from './target';
 
-/** Uploads in flight at once when the CLI drains the staging container. */
+/** Uploads in flight at once when a sweep (the CLI, coldRetry) drains the staging container (setting DELIVERY_CONCURRENCY). */
 export const DEFAULT_DELIVERY_CONCURRENCY = 4;
 /**
  * Documents worked on at once per upload slot: their storage lookups and archive moves

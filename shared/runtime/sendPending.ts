@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings';
-import { deliverAll, type DeliveryReport } from '../delivery/deliverAll';
+import { DEFAULT_DELIVERY_CONCURRENCY, deliverAll, type DeliveryReport } from '../delivery/deliverAll';
 import type { Logger } from '../util/log';
 import { createTarget } from './createTarget';
 import { loadDefinitions } from './loadDefinitions';
@@ -19,7 +19,7 @@ export async function sendPending(settings: Settings, logger: Logger): Promise<D
       maxAttempts: config.ezged.maxAttempts,
       respectBackoff: true,
       claim: true, // the blob trigger may be delivering the same documents right now
-      concurrency: intSetting(settings[SETTINGS.deliveryConcurrency], 4, SETTINGS.deliveryConcurrency),
+      concurrency: intSetting(settings[SETTINGS.deliveryConcurrency], DEFAULT_DELIVERY_CONCURRENCY, SETTINGS.deliveryConcurrency),
     });
     if (report.delivered + report.retry + report.deadLettered > 0) logger.info('pending deliveries handled', { ...report });
     return report;

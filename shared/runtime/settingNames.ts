@@ -6,7 +6,7 @@ export const SETTINGS = {
   launchersConfig: 'LAUNCHERS_CONFIG',
   /** Days delivered documents stay in the archive container (the CLI purges; Azure uses a lifecycle rule). */
   archiveRetentionDays: 'ARCHIVE_RETENTION_DAYS',
-  /** Uploads in flight at once when the CLI drains staging. */
+  /** Uploads in flight at once when staging is drained: coldRetry in Azure (Bicep app setting), and the CLI's run. */
   deliveryConcurrency: 'DELIVERY_CONCURRENCY',
 } as const;
 

@@ -18,7 +18,8 @@ export async function o365LinkCommand(id: string, flags: { config?: string }, se
     if (session.embedded) {
       logger.warn(
         'AzureWebJobsStorage is not set: the link is stored in the embedded storage of this machine (./.cold-launcher). ' +
-          "To link a launcher that runs in Azure, set AzureWebJobsStorage to the function app's storage connection string first.",
+          "To link a launcher that runs in Azure, set AzureWebJobsStorage__accountName to the function app's storage account and sign in with az login first " +
+          '(the account refuses shared keys: a connection string does not work).',
       );
     }
     const { username } = await linkWithDeviceCode(launcher, {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LauncherDefinition } from '../../config/schema';
 import type { Settings } from '../../config/settings';
-import { countOutcome, deliverAll, emptyDeliveryReport, type DeliveryReport } from '../../delivery/deliverAll';
+import { DEFAULT_DELIVERY_CONCURRENCY, countOutcome, deliverAll, emptyDeliveryReport, type DeliveryReport } from '../../delivery/deliverAll';
 import { deliverStaged } from '../../delivery/deliverStaged';
 import { purgeArchive } from '../../delivery/purgeArchive';
 import { runLauncher } from '../../launch/runLauncher';
@@ -44,7 +44,7 @@ export async function runCommand(flags: RunFlags, settings: Settings, logger: Lo
     // mode waits for each document's next attempt time after a failure.
     const options = {
       maxAttempts: session.config.ezged.maxAttempts,
-      concurrency: intSetting(settings[SETTINGS.deliveryConcurrency], 4, SETTINGS.deliveryConcurrency),
+      concurrency: intSetting(settings[SETTINGS.deliveryConcurrency], DEFAULT_DELIVERY_CONCURRENCY, SETTINGS.deliveryConcurrency),
       respectBackoff: !flags.once,
     };
     const inline = emptyDeliveryReport();

@@ -5,7 +5,6 @@ import { DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_LAUNCHERS_BLOB, SETTINGS } from
 import { CONTAINERS } from '../../../shared/staging/containers';
 import { storageConnection } from '../../../shared/runtime/storeFromSettings';
 import {
-  CLI_ONLY_SETTINGS,
   FLEX_DEPRECATED,
   FUNCTION_APP_BICEP,
   INFRA,
@@ -22,7 +21,7 @@ test('every setting the product reads has a default in Bicep and in local.settin
   const example = exampleSettings();
   const problems: string[] = [];
   for (const name of Object.values(SETTINGS)) {
-    if (name === SETTINGS.storage || CLI_ONLY_SETTINGS.has(name)) continue;
+    if (name === SETTINGS.storage) continue;
     const b = bicepSetting(name);
     if (b.kind === 'unset') problems.push(`Bicep: ${b.why}`);
     if (!example[name]) problems.push(`local.settings.json.example: ${name} has no value`);

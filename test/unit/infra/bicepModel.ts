@@ -8,7 +8,6 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { Cron } from 'croner';
 import Parser from 'tree-sitter';
 import Bicep from 'tree-sitter-bicep';
-import { SETTINGS } from '../../../shared/runtime/settingNames';
 
 export type Node = Parser.SyntaxNode;
 
@@ -227,9 +226,6 @@ export function rel(file: string): string {
 
 // ---- settings: Bicep app settings, local.settings.json.example, schedules ----
 
-/** Settings only the cold-launcher CLI reads (it drains staging itself); Azure has no use for them. */
-export const CLI_ONLY_SETTINGS = new Set<string>([SETTINGS.deliveryConcurrency]);
-
 /** App settings Flex Consumption deprecates (runtime, package and content share live in functionAppConfig). */
 export const FLEX_DEPRECATED = [
   'FUNCTIONS_WORKER_RUNTIME',
@@ -240,6 +236,30 @@ export const FLEX_DEPRECATED = [
   'WEBSITE_NODE_DEFAULT_VERSION',
   'WEBSITE_TIME_ZONE',
   'SCM_DO_BUILD_DURING_DEPLOYMENT',
+];
+
+/**
+ * Site properties Flex Consumption deprecates (functions-app-settings#flex-consumption-plan-deprecations):
+ * runtime and scale live in functionAppConfig, and there is no FTP(S).
+ */
+export const FLEX_DEPRECATED_SITE_PROPERTIES = [
+  'ftpsState',
+  'alwaysOn',
+  'containerSize',
+  'dnsConfiguration',
+  'isReserved',
+  'IsXenon',
+  'javaVersion',
+  'linuxFxVersion',
+  'netFrameworkVersion',
+  'powerShellVersion',
+  'functionAppScaleLimit',
+  'preWarmedInstanceCount',
+  'use32BitWorkerProcess',
+  'vnetRouteAllEnabled',
+  'vnetContentShareEnabled',
+  'vnetImagePullEnabled',
+  'windowsFxVersion',
 ];
 
 export function exampleSettings(): Record<string, string> {
@@ -261,4 +281,51 @@ export function isNcrontab(schedule: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The values of the @allowed([...]) decorator of a parameter, if it has one. */
+export function allowedValues(param: ParamInfo): string[] | undefined {
+  const decorators = param.node.previousNamedSibling;
+  if (decorators?.type !== 'decorators') return undefined;
+  for (const d of decorators.namedChildren) {
+    const call = d.namedChildren[0];
+    if (call?.childForFieldName('function')?.text !== 'allowed') continue;
+    const array = call.childForFieldName('arguments')?.namedChildren[0];
+    return array?.namedChildren.map((n) => literalString(n) ?? n.text);
+  }
+  return undefined;
+}
+
+/** The argument of a one-argument decorator (`@minValue(1)` gives '1'), if the parameter has it. */
+export function decoratorArgument(param: ParamInfo, name: string): string | undefined {
+  const decorators = param.node.previousNamedSibling;
+  if (decorators?.type !== 'decorators') return undefined;
+  for (const d of decorators.namedChildren) {
+    const call = d.namedChildren[0];
+    if (call?.childForFieldName('function')?.text !== name) continue;
+    return call.childForFieldName('arguments')?.namedChildren[0]?.text;
+  }
+  return undefined;
+}
+
+/** The declaration of the first resource of `type` (e.g. 'Microsoft.Web/sites') in a file. */
+export function resourceOfType(file: BicepFile, type: string): Node | undefined {
+  return file.resources.find((r) => literalString(r.namedChildren[1]!)?.split('@')[0] === type);
+}
+
+/** Every property key of an object literal and of the objects nested in it. */
+export function nestedKeys(node: Node): string[] {
+  const out: string[] = [];
+  const walk = (n: Node) => {
+    if (n.type !== 'object') {
+      for (const c of n.namedChildren) walk(c);
+      return;
+    }
+    for (const [k, v] of objectEntries(n)) {
+      out.push(k);
+      walk(v);
+    }
+  };
+  walk(node);
+  return out;
 }
