@@ -1,13 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { appendFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseConfig } from '../../shared/config/load';
-import type { LauncherDefinition } from '../../shared/config/schema';
+import type { LauncherDefinition, LauncherOf } from '../../shared/config/schema';
 import { deliverAll } from '../../shared/delivery/deliverAll';
 import { createDropFolderTarget } from '../../shared/delivery/dropFolder';
 import { runLauncher } from '../../shared/launch/runLauncher';
 import { settleWhenStaged } from '../../shared/launch/settlement';
+import { createAdullactSource } from '../../shared/sources/adullact/adullactSource';
+import { SPOOL_PREFIX } from '../../shared/sources/adullact/spoolFolder';
 import type { BlobStore } from '../../shared/staging/blobStore';
 import { decodeDocumentFacts, decodeMetadata } from '../../shared/staging/metadata';
 import { silentLogger } from '../../shared/util/log';
@@ -15,6 +18,7 @@ import * as B from '../fixtures/adullact/builders';
 import { useAzurite } from '../helpers/azurite';
 import { listFiles, tempDir } from '../helpers/folders';
 import { pesWithBrokenPj, zipWith } from '../unit/adullact/faults';
+import { countInflations } from '../unit/adullact/largeZip';
 
 const installed = (() => {
   try {
@@ -185,4 +189,32 @@ test('a broken envelope is never half staged: corrupt PJ, corrupt zip entry, mis
   assert.deepEqual([second.found, second.staged, second.putAside, second.failed], [1, 0, 1, 0]);
   assert.match(await reason('sans acte'), /incomplete envelope, its metadata names a file it does not contain: acte\.pdf \(arrete\)/);
   assert.equal((await staged(store)).length, 4);
+});
+
+test('a zipped PES is inflated once for the whole run: its PJ staged from one temp file, removed afterwards; a corrupt one is still put aside whole', { skip }, async () => {
+  const store = await azurite!.reset();
+  const root = await tempDir();
+  const tmp = await tempDir('cold-spool-it-');
+  const pjs: B.PesPj[] = Array.from({ length: 8 }, (_, i) => ({ nom: `pièce ${i + 1}.pdf`, content: randomBytes(200_000) }));
+  const meta = { content: B.metadataJson({ id_coll: '21490001', cod_bud: '01' }, { fichier_pes: ['PES.xml'] }) };
+  await writeFile(join(root, 'PES zippé.zip'), zipWith({ 'metadata.json': meta, 'PES.xml': { content: B.pesAller({ pjs }), deflate: true } }));
+  await writeFile(join(root, 'PES cassé.zip'), zipWith({ 'metadata.json': meta, 'PES.xml': { content: pesWithBrokenPj(pjs, 5, 'gzip'), deflate: true } }));
+  const l = launcher(root, { delaySeconds: 0 });
+  const { value: report, inflations } = await countInflations(() =>
+    runLauncher(l, {
+      store,
+      settlement: settleWhenStaged(store),
+      logger: silentLogger,
+      force: true,
+      openSource: (ctx) => createAdullactSource({ ...ctx, launcher: ctx.launcher as LauncherOf<'adullact'> }, { tmpRoot: tmp }),
+    }),
+  );
+  assert.deepEqual([report.found, report.acknowledged, report.putAside, report.failed, report.staged], [2, 1, 1, 0, 2 + 8 + 1]);
+  assert.equal(inflations, 2, 'each PES inflated once (the corrupt one while it is checked), not once per PJ');
+  const blobs = await staged(store);
+  assert.ok(blobs.every((b) => b.facts.enveloppe === 'PES zippé'), 'nothing of the corrupt envelope staged');
+  assert.deepEqual(blobs.map((b) => b.fileName).sort(), ['metadata.json', 'PES zippé.index.json', 'PES.xml', ...pjs.map((p) => p.nom)].sort());
+  for (const [i, pj] of pjs.entries()) assert.deepEqual(await blobText(store, blobs.find((b) => b.fileName === `pièce ${i + 1}.pdf`)!.name), pj.content);
+  assert.match(await readFile(join(root, '.adullact-quarantine', 'PES cassé.zip.error.txt'), 'utf8'), /PJ n°6 "pièce 6\.pdf" \(IdUnique PJ0006\): the embedded gzip is corrupt/);
+  assert.deepEqual((await readdir(tmp)).filter((n) => n.startsWith(SPOOL_PREFIX)), [], 'no temp file left');
 });

@@ -11,10 +11,12 @@ import { discoverEnvelopes, type EnvelopeLocation } from './discovery';
 import { envelopeFiles, envelopeIdentity, incompleteReason, listingHash, readEnvelope, type EnvelopeIdentity, type EnvelopeSpec } from './envelope';
 import { folderReader, type EnvelopeReader } from './envelopeReader';
 import { EnvelopeFormatError, EnvelopeIncompleteError, describeReadError } from './errors';
+import { HeldReaders } from './heldReaders';
 import { DEFAULT_METADATA_STEM } from './metadata';
 import { describeMissing } from './missingFiles';
 import { adullactOptions } from './options';
 import { rejectIfMalformed, rejectingDocument } from './rejection';
+import { sweepStaleSpoolsOnce } from './spoolFolder';
 import { zipReader } from './zipReader';
 
 /** Default quarantine, inside the source (hidden, so never scanned). */
@@ -28,6 +30,11 @@ export const UNREADABLE_ZIP_GRACE_MS = 60_000;
  * its last change (or `delaySeconds`, if longer) for them, then is put aside.
  */
 export const INCOMPLETE_ENVELOPE_GRACE_MS = 60_000;
+/**
+ * Envelopes whose readers (a zip's temp files) are kept at most: those being staged, and
+ * one more. Beyond, the one idle longest is released (see HeldReaders).
+ */
+export const HELD_READERS = ADULLACT_CONCURRENCY + 1;
 
 export interface AdullactItem extends SourceItem {
   envelope: EnvelopeLocation;
@@ -41,11 +48,17 @@ type AdullactLauncher = LauncherOf<'adullact'>;
 export interface AdullactSourceOptions {
   /** Opens an envelope's files (default: a folder or zip reader; tests inject read faults). */
   openReader: (envelope: EnvelopeLocation) => EnvelopeReader;
+  /** Where zip readers keep their temp files, swept of a crashed process's leftovers (default: the OS temp folder). */
+  tmpRoot?: string;
 }
 
-export const DEFAULT_ADULLACT_SOURCE_OPTIONS: AdullactSourceOptions = {
-  openReader: (e) => (e.kind === 'zip' ? zipReader(e.path, e.name) : folderReader(e.path)),
-};
+/** The default readers: a folder, or a zip whose temp files go to `tmpRoot`. */
+export const defaultReaders =
+  (tmpRoot?: string): AdullactSourceOptions['openReader'] =>
+  (e) =>
+    e.kind === 'zip' ? zipReader(e.path, e.name, { tmpRoot }) : folderReader(e.path);
+
+export const DEFAULT_ADULLACT_SOURCE_OPTIONS: AdullactSourceOptions = { openReader: defaultReaders() };
 
 /**
  * The Adullact launcher's source: the folder where a Pastell dépôt connector writes one
@@ -57,7 +70,8 @@ export const DEFAULT_ADULLACT_SOURCE_OPTIONS: AdullactSourceOptions = {
  */
 export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>, options: Partial<AdullactSourceOptions> = {}): Promise<Source<AdullactItem>> {
   const { launcher } = ctx;
-  const { openReader } = { ...DEFAULT_ADULLACT_SOURCE_OPTIONS, ...options };
+  const { tmpRoot } = options;
+  const openReader = options.openReader ?? defaultReaders(tmpRoot);
   const { requireEndMarker } = adullactOptions(launcher);
   const incompleteGraceMs = Math.max(INCOMPLETE_ENVELOPE_GRACE_MS, launcher.delaySeconds * 1000);
   const root = resolve(launcher.source);
@@ -69,6 +83,8 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>,
   const metadataStem = launcher.metadataFile || DEFAULT_METADATA_STEM;
   /** Listing fingerprint seen by documents(), checked again before the envelope is removed. */
   const fingerprints = new WeakMap<AdullactItem, string>();
+  /** Readers of the envelopes whose documents were given out, until done with. */
+  const held = new HeldReaders(HELD_READERS);
 
   await stat(root).catch((err: NodeJS.ErrnoException) => {
     throw new SourceError(
@@ -77,6 +93,9 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>,
       { cause: err },
     );
   });
+
+  // temp files of zip envelopes a killed process could not remove
+  await sweepStaleSpoolsOnce(tmpRoot);
 
   const specOf = (e: EnvelopeLocation): EnvelopeSpec => ({ name: e.name, kind: e.kind, endMarker: launcher.endMarker, metadataStem });
   const readerOf = (e: EnvelopeLocation): EnvelopeReader => openReader(e);
@@ -145,8 +164,10 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>,
     scan,
     async documents(item): Promise<SourceDocument[]> {
       if (item.problem) throw new ItemRejectedError(item.problem);
+      const reader = readerOf(item.envelope);
+      if (reader.close) await held.hold(item.key, reader);
       try {
-        const content = await readEnvelope(readerOf(item.envelope), specOf(item.envelope));
+        const content = await readEnvelope(reader, specOf(item.envelope));
         if (`${item.envelope.name}|${content.metadataHash}` !== item.key) {
           throw new SourceError('ENVELOPE_CHANGED', `${item.label}: its metadata changed since it was found; taken again by a later run`);
         }
@@ -155,8 +176,9 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>,
           type: content.type,
           documents: content.documents.length,
         });
-        return content.documents.map(rejectingDocument);
+        return held.follow(item.key, content.documents.map(rejectingDocument));
       } catch (err) {
+        await held.release(item.key);
         if (err instanceof EnvelopeIncompleteError) {
           // complete when it was found: files vanished since; the next scan decides (grace, then quarantine)
           throw new SourceError('ENVELOPE_CHANGED', `${item.label}: files named by its metadata vanished since it was found (${err.missing.join(', ')}); taken again by a later run`, { cause: err });
@@ -165,6 +187,7 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>,
       }
     },
     async acknowledge(item) {
+      await held.release(item.key);
       const seen = fingerprints.get(item);
       if (seen !== undefined) {
         const now = listingHash(await envelopeFiles(readerOf(item.envelope), launcher.endMarker));
@@ -175,9 +198,10 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>,
       await complete(item.envelope.path);
     },
     async putAside(item, reason) {
+      await held.release(item.key);
       const moved = await quarantineEnvelope(item.envelope.path, quarantineDir, reason, ctx.now());
       ctx.logger.warn(`envelope "${item.label}" moved to quarantine`, { quarantine: moved, reason });
     },
-    close: async () => undefined,
+    close: () => held.releaseAll(),
   };
 }

@@ -111,7 +111,8 @@ export function incompleteReason(spec: Pick<EnvelopeSpec, 'name'>, missing: read
  *
  * Everything that can make the envelope unusable is found here, before any document is
  * staged, so a broken envelope is refused whole: a corrupt zip entry (the zip is
- * inflated once), files the metadata names but the envelope lacks, a corrupt PES PJ
+ * inflated once, its large entries kept in temp files that every later read uses, until
+ * `reader.close()`), files the metadata names but the envelope lacks, a corrupt PES PJ
  * (decoded once and discarded).
  */
 export async function readEnvelope(reader: EnvelopeReader, spec: EnvelopeSpec): Promise<EnvelopeContent> {

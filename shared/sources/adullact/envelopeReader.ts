@@ -28,11 +28,17 @@ export interface EnvelopeReader {
   /** Bytes [start, end) of the file, streamed (a zip entry is inflated up to `end`). */
   openRange(path: string, start: number, end: number): Promise<Readable>;
   /**
-   * Reads every file once to its end and discards it, when the container can hold
-   * corrupt data (a zip: inflated, sizes and CRC-32 checked). Throws EnvelopeFormatError
+   * Reads every file once to its end, when the container can hold corrupt data (a zip:
+   * inflated, sizes and CRC-32 checked; its large files kept in temp files on the way,
+   * so that they are not inflated again by each later read). Throws EnvelopeFormatError
    * naming the file: the envelope is refused whole before any document is staged.
    */
   verify?(): Promise<void>;
+  /**
+   * Releases what the reader keeps (a zip's temp files). Reading after it still works
+   * (a zip is inflated again). Called once the envelope's documents are done with.
+   */
+  close?(): Promise<void>;
 }
 
 /** Reads a small file whole, refusing more than `maxBytes`. */

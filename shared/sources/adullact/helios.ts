@@ -41,6 +41,8 @@ interface PieceJustificative {
  *
  * The PES is read once as a stream to strip the payloads (see skeleton.ts); each PJ is
  * decoded later from its byte range, one at a time: memory stays bounded by the skeleton.
+ * (A PES in a zip is read from the temp file the zip check inflated it to, see zipReader:
+ * reaching a range does not inflate the entry from its start again.)
  * Before anything is staged, a second streamed pass decodes every PJ and discards it
  * (verifyPayloads.ts): a corrupt PJ refuses the whole envelope, naming the PJ.
  */

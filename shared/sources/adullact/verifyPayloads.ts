@@ -18,8 +18,9 @@ export interface PayloadToCheck {
 
 /**
  * Decodes every payload of one file and throws the bytes away, in one streamed pass over
- * the file (a zip entry is inflated once): base64 → gunzip (CRC-32 and length of the
- * gzip trailer checked) → nowhere. Memory stays constant whatever the file's size.
+ * the file (a large zip entry is read from the temp file the zip check wrote, see
+ * zipReader): base64 → gunzip (CRC-32 and length of the gzip trailer checked) → nowhere.
+ * Memory stays constant whatever the file's size.
  *
  * Run before any document of the envelope is staged, so a corrupt PJ refuses the whole
  * envelope (EnvelopeFormatError `PJ_CORRUPT` / `BASE64_INVALID`, naming the PJ) instead

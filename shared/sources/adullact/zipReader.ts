@@ -1,34 +1,81 @@
+import { createReadStream } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { SourceError } from '../../errors';
 import { EnvelopeFormatError, describeReadError } from './errors';
-import { byPath, type EnvelopeFile, type EnvelopeReader } from './envelopeReader';
+import { RANGE_CHUNK_BYTES, byPath, type EnvelopeFile, type EnvelopeReader } from './envelopeReader';
+import { SpoolFolder } from './spoolFolder';
 
 /** ZIP general-purpose flag bit 11: names are UTF-8. */
 const UTF8_FLAG = 0x800;
+
+/** Entries at least this large (inflated) are spooled to a temp file while the zip is checked. */
+export const SPOOL_MIN_BYTES = 1024 * 1024;
+/** Default read size of a spooled entry opened whole. */
+const SPOOL_READ_CHUNK = 1024 * 1024;
 
 interface ZipEntryRef extends EnvelopeFile {
   /** Index of the entry in the central directory. */
   index: number;
 }
 
+export interface ZipReaderOptions {
+  /** Where the spool folder is made (default: the OS temp folder). */
+  tmpRoot?: string;
+  /** Entries at least this large are spooled (default SPOOL_MIN_BYTES; Infinity: never). */
+  spoolMinBytes?: number;
+}
+
 /**
  * An envelope written as one `.zip` (Pastell `depot_type_depot` = 2), read with yauzl:
  * the central directory gives the list, each file is inflated as a stream when opened,
- * never extracted to disk nor held in memory. yauzl refuses absolute and `..` names.
+ * never held in memory. yauzl refuses absolute and `..` names.
+ *
+ * verify() inflates every entry once, CRC-32 checked; an entry of SPOOL_MIN_BYTES or more
+ * is written on the way to a temp file (SpoolFolder), and from then on read from there
+ * like a folder envelope's file: a PES is inflated once per envelope, not once for its
+ * skeleton, once for its PJ check and once per PJ (each PJ lies somewhere in the inflated
+ * stream, reached only by inflating from the start). Memory stays flat (streams with
+ * back-pressure). A temp file that cannot be written (disk full...) only means the entry
+ * is inflated again when read. close() removes the temp files; a closed reader reads the
+ * zip again.
  *
  * Errors are told apart: what says the zip itself is broken (yauzl's complaints, zlib's
  * `Z_*` errors on an entry's data, a CRC-32 mismatch) is an EnvelopeFormatError (the
  * envelope is put aside); a system error reading the file (EACCES, EBUSY, EMFILE, an SMB
  * timeout...) is a SourceError: the envelope is tried again by a later run.
  */
-export function zipReader(zipPath: string, label: string): EnvelopeReader {
+export function zipReader(zipPath: string, label: string, options: ZipReaderOptions = {}): EnvelopeReader {
+  const spoolMinBytes = options.spoolMinBytes ?? SPOOL_MIN_BYTES;
   let listing: Promise<ZipEntryRef[]> | undefined;
   const entries = () => (listing ??= readListing(zipPath, label));
+  /** Entries inflated whole, CRC-32 checked, into a temp file: path in the zip → file. */
+  const spooled = new Map<string, { file: string; size: number }>();
+  let folder: Promise<SpoolFolder | undefined> | undefined;
+  let closed = false;
 
-  async function openEntry(path: string): Promise<Readable> {
+  /** The spooled copy of an entry, opened (a handle: it cannot vanish while read), if any. */
+  async function spooledHandle(path: string): Promise<{ handle: FileHandle; size: number } | undefined> {
+    const copy = spooled.get(path);
+    if (!copy) return undefined;
+    try {
+      return { handle: await open(copy.file, 'r'), size: copy.size };
+    } catch {
+      spooled.delete(path); // removed meanwhile (released): read from the zip
+      return undefined;
+    }
+  }
+
+  async function openEntry(path: string, chunkBytes = SPOOL_READ_CHUNK): Promise<Readable> {
+    const copy = await spooledHandle(path);
+    if (copy) return createReadStream('', { fd: copy.handle, highWaterMark: chunkBytes });
+    return inflateEntry(path);
+  }
+
+  async function inflateEntry(path: string): Promise<Readable> {
     const ref = (await entries()).find((e) => e.path === path);
     if (!ref) throw new EnvelopeFormatError('ZIP_UNREADABLE', `${label}: no entry "${path}" in the zip`);
     const zip = await openZip(zipPath, label);
@@ -48,16 +95,22 @@ export function zipReader(zipPath: string, label: string): EnvelopeReader {
     throw new EnvelopeFormatError('ZIP_UNREADABLE', `${label}: entry "${path}" vanished from the zip`);
   }
 
-  /** Inflates every entry once, in one pass over the zip, discarding the bytes. */
+  /**
+   * Inflates every entry once, in one pass over the zip, CRC-32 checked; keeps the large
+   * ones in temp files, discards the others' bytes.
+   */
   async function verify(): Promise<void> {
-    const wanted = new Map((await entries()).map((e) => [e.index, e.path]));
+    const wanted = new Map((await entries()).map((e) => [e.index, e]));
     const zip = await openZip(zipPath, label);
     try {
       let index = 0;
       for await (const entry of zip.eachEntry()) {
-        const path = wanted.get(index++);
-        if (path === undefined) continue;
-        await pipeline(await entryStream(zip, entry, label, path), discard());
+        const ref = wanted.get(index++);
+        if (ref === undefined) continue;
+        const dir = ref.size >= spoolMinBytes && !spooled.has(ref.path) ? await spoolFolder() : undefined;
+        const sink = dir ? new SpoolSink(dir.newFile()) : discard();
+        await pipeline(await entryStream(zip, entry, label, ref.path), sink);
+        if (sink instanceof SpoolSink) await keep(ref, sink);
       }
     } catch (err) {
       throw wrap(err, label);
@@ -66,15 +119,104 @@ export function zipReader(zipPath: string, label: string): EnvelopeReader {
     }
   }
 
+  function spoolFolder(): Promise<SpoolFolder | undefined> {
+    if (closed) return Promise.resolve(undefined);
+    // no temp folder (none writable): entries are inflated when read, as without one
+    return (folder ??= SpoolFolder.create(options.tmpRoot).catch(() => undefined));
+  }
+
+  async function keep(ref: ZipEntryRef, sink: SpoolSink): Promise<void> {
+    if (!closed && sink.failed === undefined && sink.written === ref.size) spooled.set(ref.path, { file: sink.path, size: ref.size });
+    else await rm(sink.path, { force: true }).catch(() => undefined);
+  }
+
   return {
     list: async () => (await entries()).map(({ path, size }) => ({ path, size })),
     open: openEntry,
     async openRange(path, start, end) {
-      const source = await openEntry(path);
+      const copy = await spooledHandle(path);
+      if (copy) {
+        if (end <= start || start >= copy.size) {
+          await copy.handle.close();
+          return Readable.from([]);
+        }
+        return createReadStream('', { fd: copy.handle, start, end: Math.min(end, copy.size) - 1, highWaterMark: RANGE_CHUNK_BYTES });
+      }
+      const source = await inflateEntry(path);
       return Readable.from(slice(source, start, end));
     },
     verify,
+    async close() {
+      closed = true;
+      spooled.clear();
+      const dir = await folder;
+      folder = undefined;
+      await dir?.dispose();
+    },
   };
+}
+
+/**
+ * Writes what it gets to a new file (exclusive create), in batches. A write error (disk
+ * full, temp folder gone) is not the zip's fault: it is noted in `failed`, the rest is
+ * discarded, and the entry is not spooled; the check of the entry goes on.
+ */
+class SpoolSink extends Writable {
+  failed: unknown;
+  written = 0;
+  private handle: FileHandle | undefined;
+
+  constructor(readonly path: string) {
+    super({ highWaterMark: SPOOL_READ_CHUNK });
+  }
+
+  override _construct(cb: (err?: Error | null) => void): void {
+    open(this.path, 'wx', 0o600).then(
+      (h) => {
+        this.handle = h;
+        cb();
+      },
+      (err: unknown) => {
+        this.failed = err;
+        cb();
+      },
+    );
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    if (this.failed !== undefined || !this.handle) {
+      cb();
+      return;
+    }
+    this.handle.writev(chunks.map((c) => c.chunk)).then(
+      ({ bytesWritten }) => {
+        this.written += bytesWritten;
+        cb();
+      },
+      (err: unknown) => {
+        this.failed = err;
+        cb();
+      },
+    );
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.closeFile().then(() => cb());
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.closeFile().then(() => cb(err));
+  }
+
+  private async closeFile(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    try {
+      await h?.close();
+    } catch (err) {
+      this.failed ??= err;
+    }
+  }
 }
 
 /**
