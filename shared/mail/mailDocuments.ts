@@ -115,10 +115,12 @@ async function documentsOf(raw: RawMessage, store: PartStore, opts: MailDocument
     const asEml = (): Entry => ({ name: nameFromSubject(parsed.subject, 'eml'), contentType: 'message/rfc822', part: raw.part });
     if (entries.length === 0) {
       const unmatched = noneMatches(gleaned.filtered, opts.filenameFilter);
-      if (opts.withoutAttachments === 'skip') {
+      // With wholeMessage every mail has its .eml to file (as the O365 launcher does).
+      if (opts.withoutAttachments === 'eml') entries.push(asEml());
+      else if (opts.withoutAttachments === 'body') entries.push(await bodyEntry(parsed, store, unmatched));
+      else if (!opts.wholeMessage) {
         throw new NothingToFileError(`${unmatched ?? 'no attachment to file'} (the launcher says "withoutAttachments": "skip"; "eml" or "body" would take such mail)`);
       }
-      entries.push(opts.withoutAttachments === 'eml' ? asEml() : await bodyEntry(parsed, store, unmatched));
     }
     if (opts.wholeMessage && !entries.some((e) => e.part === raw.part)) entries.push(asEml());
 

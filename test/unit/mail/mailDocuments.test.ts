@@ -205,6 +205,10 @@ describe('MIME → documents: the launcher\'s file-name filter', () => {
     const whole = await read(signed, { ...filter, wholeMessage: true });
     assert.deepEqual(whole.documents.map((d) => d.name), ['a.pdf', 'Facture signée.eml']);
     await whole.dispose();
+    // wholeMessage: every mail has its .eml to file, so "skip" never puts one aside (as O365).
+    const onlyEml = await read(nothingWanted, { ...filter, wholeMessage: true });
+    assert.deepEqual(onlyEml.documents.map((d) => d.name), ['Réunion.eml']);
+    await onlyEml.dispose();
   });
 
   test('a /regex/ is matched from the start of the name, flags after the slash; names from types count', async () => {
