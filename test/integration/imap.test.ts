@@ -19,6 +19,7 @@ import { buildCorpus, message, multipart, text, attachment, PDF } from '../fixtu
 import { fakePdf } from '../helpers/mailMessages';
 import { useAzurite, uniqueName } from '../helpers/azurite';
 import { appendMessages, dovecotGate, folderContents, imapLauncherOn, testImapClient, useDovecot, type RunningDovecot } from '../helpers/dovecot';
+import { refusingUntilHealed } from '../helpers/refusedDocument';
 
 const gate = dovecotGate();
 const dovecot = useDovecot(gate.skip);
@@ -457,24 +458,7 @@ describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
     const l = launcher(d, { source: folder, failedFolder: `${folder}-failed`, maxFailures: 2 });
     // b.pdf cannot be staged (storage refusing it, say) until `healed`; a.pdf can.
     let healed = false;
-    const failingB: typeof openSource = async (ctx) => {
-      const source = await openSource(ctx);
-      return {
-        ...source,
-        documents: async (item) =>
-          (await source.documents(item)).map((doc) =>
-            doc.name !== 'b.pdf' || healed
-              ? doc
-              : {
-                  ...doc,
-                  open: async () => {
-                    (await doc.open()).destroy();
-                    throw new Error('simulated: b.pdf refused');
-                  },
-                },
-          ),
-      } as typeof source;
-    };
+    const failingB = refusingUntilHealed('b.pdf', () => healed);
     for (let i = 1; i <= 2; i++) {
       const r = await run(l, store, { openSource: failingB });
       assert.deepEqual([r.found, r.failed, r.putAside, r.acknowledged], [1, 1, 0, 0], `run ${i}`);

@@ -9,7 +9,6 @@ import { settleWhenStaged } from '../../shared/launch/settlement';
 import type { LaunchReport } from '../../shared/launch/report';
 import type { BlobStore } from '../../shared/staging/blobStore';
 import { loadLauncherState } from '../../shared/staging/launcherState';
-import { openSource } from '../../shared/sources';
 import type { Pop3Memory } from '../../shared/sources/pop3/memory';
 import { createPop3Source } from '../../shared/sources/pop3/pop3Source';
 import type { Candidate } from '../../shared/sources/types';
@@ -18,6 +17,7 @@ import { attachment, buildCorpus, message, multipart, PDF, text } from '../fixtu
 import { uniqueName, useAzurite } from '../helpers/azurite';
 import { appendMessages, dovecotGate, folderContents, imapLauncherOn, useDovecot, type RunningDovecot } from '../helpers/dovecot';
 import { deliverAll, emptyInbox, namesByMessage, stagedDocuments, startPop3Proxy, type Pop3Proxy } from '../helpers/pop3';
+import { refusingUntilHealed } from '../helpers/refusedDocument';
 
 const gate = dovecotGate();
 const dovecot = useDovecot(gate.skip);
@@ -406,24 +406,7 @@ describe('POP3 launcher against Dovecot', { skip: gate.skip }, () => {
     const l = launcher(d, { maxFailures: 2 });
     // b.pdf cannot be staged (storage refusing it, say) until `healed`; a.pdf can.
     let healed = false;
-    const failingB: typeof openSource = async (ctx) => {
-      const source = await openSource(ctx);
-      return {
-        ...source,
-        documents: async (item) =>
-          (await source.documents(item)).map((doc) =>
-            doc.name !== 'b.pdf' || healed
-              ? doc
-              : {
-                  ...doc,
-                  open: async () => {
-                    (await doc.open()).destroy();
-                    throw new Error('simulated: b.pdf refused');
-                  },
-                },
-          ),
-      } as typeof source;
-    };
+    const failingB = refusingUntilHealed('b.pdf', () => healed);
     for (let i = 1; i <= 2; i++) {
       assert.deepEqual(counts(await run(l, store, { openSource: failingB })), ok({ found: 1, failed: 1 }), `run ${i}`);
       assert.deepEqual((await stagedDocuments(store, l.id)).map((x) => x.fileName), ['a.pdf'], `run ${i}`);

@@ -1,3 +1,5 @@
+import { forgetOlderThan, keepNewest } from '../../util/boundedMemory';
+
 /**
  * What the IMAP source remembers between runs (in the launcher state, `ctx.state`), by
  * message identity (see identity.ts), never by UID:
@@ -37,14 +39,9 @@ export function imapMemory(state: Record<string, unknown>, now: Date): ImapMemor
   m.failures ??= {};
   m.rejected ??= {};
   const oldest = now.getTime() - MEMORY_DAYS * DAY_MS;
-  const stale = (iso: string) => !(Date.parse(iso) >= oldest);
-  for (const [k, at] of Object.entries(m.handled)) if (stale(at)) delete m.handled[k];
-  for (const [k, f] of Object.entries(m.failures)) if (stale(f.at)) delete m.failures[k];
-  for (const [k, r] of Object.entries(m.rejected)) if (stale(r.at)) delete m.rejected[k];
-  const handled = Object.entries(m.handled);
-  if (handled.length > MAX_HANDLED) {
-    handled.sort((a, b) => a[1].localeCompare(b[1]));
-    for (const [k] of handled.slice(0, handled.length - MAX_HANDLED)) delete m.handled[k];
-  }
+  forgetOlderThan(m.handled, (at) => at, oldest);
+  forgetOlderThan(m.failures, (f) => f.at, oldest);
+  forgetOlderThan(m.rejected, (r) => r.at, oldest);
+  keepNewest(m.handled, (at) => at, MAX_HANDLED);
   return m as ImapMemory;
 }

@@ -1,3 +1,4 @@
+import { forgetOlderThan, keepNewest } from '../../util/boundedMemory';
 import { sha256Hex } from '../../util/hash';
 
 /**
@@ -43,23 +44,14 @@ export function o365Memory(state: Record<string, unknown>, now: Date): O365Memor
   m.handled ??= {};
   m.rejected ??= {};
   const oldest = now.getTime() - O365_MEMORY_DAYS * DAY_MS;
-  const stale = (iso: string) => !(Date.parse(iso) >= oldest);
-  for (const [k, at] of Object.entries(m.handled)) if (stale(at)) delete m.handled[k];
-  for (const [k, r] of Object.entries(m.rejected)) if (stale(r.at)) delete m.rejected[k];
-  bound(m.handled, (at) => at);
-  bound(m.rejected, (r) => r.at);
+  forgetOlderThan(m.handled, (at) => at, oldest);
+  forgetOlderThan(m.rejected, (r) => r.at, oldest);
+  keepNewest(m.handled, (at) => at, O365_MAX_REMEMBERED);
+  keepNewest(m.rejected, (r) => r.at, O365_MAX_REMEMBERED);
   return m as O365Memory;
 }
 
 /** Records why a message left in place was put aside. */
 export function rejection(reason: string, now: Date): Rejection {
   return { at: now.toISOString(), reason: reason.slice(0, MAX_REASON_LENGTH) };
-}
-
-/** Keeps the O365_MAX_REMEMBERED most recent entries. */
-function bound<V>(record: Record<string, V>, at: (v: V) => string): void {
-  const entries = Object.entries(record);
-  if (entries.length <= O365_MAX_REMEMBERED) return;
-  entries.sort((a, b) => at(a[1]).localeCompare(at(b[1])));
-  for (const [k] of entries.slice(0, entries.length - O365_MAX_REMEMBERED)) delete record[k];
 }

@@ -6,7 +6,7 @@
  */
 import { crc32, deflateRawSync, gunzipSync } from 'node:zlib';
 import type { EnvelopeReader } from '../../../shared/sources/adullact/envelopeReader';
-import { pesAller, type PesPj } from '../../fixtures/adullact/builders';
+import { pesAller, zipOfEntries, type PesPj } from '../../fixtures/adullact/builders';
 
 /**
  * A PES whose PJ number `index` (0-based) is broken: `gzip` breaks its deflate data
@@ -47,51 +47,19 @@ export interface ZipFileSpec {
 
 /** A zip of the given files, each stored or deflated, some of them broken on purpose. */
 export function zipWith(files: Record<string, ZipFileSpec>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, spec] of Object.entries(files)) {
-    const data = typeof spec.content === 'string' ? Buffer.from(spec.content) : spec.content;
-    let stored = spec.deflate || spec.corruptData ? deflateRawSync(data) : data;
-    if (spec.corruptData) {
-      stored = Buffer.from(stored);
-      stored[0] = 0xff; // BFINAL=1, BTYPE=11: "invalid block type"
-    }
-    const method = spec.deflate || spec.corruptData ? 8 : 0;
-    const crc = (crc32(data) ^ (spec.wrongCrc ? 0xdeadbeef : 0)) >>> 0;
-    const nameBytes = Buffer.from(name, 'utf8');
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(stored.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(stored.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBytes, stored);
-    centrals.push(central, nameBytes);
-    offset += local.length + nameBytes.length + stored.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(files).length, 8);
-  end.writeUInt16LE(Object.keys(files).length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+  return zipOfEntries(
+    Object.entries(files).map(([name, spec]) => {
+      const content = typeof spec.content === 'string' ? Buffer.from(spec.content) : spec.content;
+      const deflate = spec.deflate || spec.corruptData;
+      let data = deflate ? deflateRawSync(content) : content;
+      if (spec.corruptData) {
+        data = Buffer.from(data);
+        data[0] = 0xff; // BFINAL=1, BTYPE=11: "invalid block type"
+      }
+      const crc = (crc32(content) ^ (spec.wrongCrc ? 0xdeadbeef : 0)) >>> 0;
+      return { name, data, flag: 0x800, method: deflate ? 8 : 0, crc, size: content.length };
+    }),
+  );
 }
 
 /** A system error as Node raises them (`EACCES`, `EBUSY`, `ETIMEDOUT`...). */

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createDeflateRaw, deflateRawSync } from 'node:zlib';
+import { zipCentralHeader, zipEnd, zipLocalHeader, type ZipEntryHeader } from '../../fixtures/adullact/builders';
 
 export interface LargeZipEntry {
   name: string;
@@ -37,40 +38,29 @@ export async function writeLargeZip(path: string, entries: LargeZipEntry[]): Pro
     const streamed = !Buffer.isBuffer(e.content);
     const flag = 0x800 | (streamed ? 0x8 : 0);
     const headerAt = offset;
-    let crc = 0;
-    let size = 0;
-    let stored = 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(flag, 6);
-    local.writeUInt16LE(method, 8);
+    const header: ZipEntryHeader = { flag, method, crc: 0, stored: 0, size: 0, nameLength: name.length };
     if (Buffer.isBuffer(e.content)) {
       const data = method === 8 ? deflateRawSync(e.content) : e.content;
-      crc = crc32(e.content);
-      size = e.content.length;
-      stored = data.length;
-      local.writeUInt32LE(crc >>> 0, 14);
-      local.writeUInt32LE(stored, 18);
-      local.writeUInt32LE(size, 22);
-      local.writeUInt16LE(name.length, 26);
-      await write(local);
+      header.crc = crc32(e.content);
+      header.size = e.content.length;
+      header.stored = data.length;
+      await write(zipLocalHeader(header));
       await write(name);
       await write(data);
     } else {
-      local.writeUInt16LE(name.length, 26);
-      await write(local);
+      // CRC-32 and sizes are not known yet: zero in the local header, given by the data descriptor.
+      await write(zipLocalHeader(header));
       await write(name);
       const tap = new Transform({
         transform(chunk: Buffer, _enc, cb) {
-          crc = crc32(chunk, crc);
-          size += chunk.length;
+          header.crc = crc32(chunk, header.crc);
+          header.size += chunk.length;
           cb(null, chunk);
         },
       });
       const sink = new Transform({
         transform(chunk: Buffer, _enc, cb) {
-          stored += chunk.length;
+          header.stored += chunk.length;
           cb(null, chunk);
         },
       });
@@ -79,34 +69,17 @@ export async function writeLargeZip(path: string, entries: LargeZipEntry[]): Pro
       });
       const descriptor = Buffer.alloc(16);
       descriptor.writeUInt32LE(0x08074b50, 0);
-      descriptor.writeUInt32LE(crc >>> 0, 4);
-      descriptor.writeUInt32LE(stored, 8);
-      descriptor.writeUInt32LE(size, 12);
+      descriptor.writeUInt32LE(header.crc >>> 0, 4);
+      descriptor.writeUInt32LE(header.stored, 8);
+      descriptor.writeUInt32LE(header.size, 12);
       await write(descriptor);
     }
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(flag, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc >>> 0, 16);
-    central.writeUInt32LE(stored, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(headerAt, 42);
-    centrals.push(central, name);
+    centrals.push(zipCentralHeader(header, headerAt), name);
   }
   const cd = Buffer.concat(centrals);
   const cdAt = offset;
   await write(cd);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(cdAt, 16);
-  await write(end);
+  await write(zipEnd(entries.length, cd.length, cdAt));
   out.end();
   await once(out, 'close');
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INFRA, MAIN_BICEP, bicepFiles, bodyObject, literalString, loadBicep, objectEntries, rel } from './bicepModel';
+import { INFRA, MAIN_BICEP, allowedValues, bicepFiles, bodyObject, literalString, loadBicep, objectEntries, rel } from './bicepModel';
 
 // What a Bicep compiler would reject in the wiring between files, checked by hand since
 // none can run here: module parameters and outputs, and the parameter file.
@@ -61,7 +61,7 @@ test('main.parameters.json names only parameters of main.bicep, with allowed val
       problems.push(`${name} is not a parameter of main.bicep`);
       continue;
     }
-    const allowed = allowedValues(p.node, main.source);
+    const allowed = allowedValues(p);
     if (allowed && !allowed.includes(String(value))) problems.push(`${name} = ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
     const expected = p.type === 'int' ? 'number' : p.type === 'bool' ? 'boolean' : p.type === 'array' ? 'array' : p.type === 'object' ? 'object' : 'string';
     const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
@@ -94,16 +94,3 @@ test('the outputs the post-deploy script and azd rely on exist', () => {
     assert.match(script, new RegExp(`\\$\\{?${name}`), `the script does not read ${name}`);
   }
 });
-
-/** The values of an @allowed([...]) decorator just above a parameter, if any. */
-function allowedValues(param: import('./bicepModel').Node, _source: string): string[] | undefined {
-  const decorators = param.previousNamedSibling;
-  if (decorators?.type !== 'decorators') return undefined;
-  for (const d of decorators.namedChildren) {
-    const call = d.namedChildren[0];
-    if (call?.childForFieldName('function')?.text !== 'allowed') continue;
-    const array = call.childForFieldName('arguments')?.namedChildren[0];
-    return array?.namedChildren.map((n) => literalString(n) ?? n.text);
-  }
-  return undefined;
-}
