@@ -50,6 +50,8 @@ const scenariosSchema = z
     });
   });
 
+const EPOCH = new Date(0);
+
 const scheduleSchema = z
   .array(z.string())
   .min(1)
@@ -57,8 +59,10 @@ const scheduleSchema = z
   .superRefine((rows, ctx) => {
     rows.forEach((row, i) => {
       try {
-        // A row with no occurrence left (a past year, 30 February) would silently never run.
-        if (!parseSchedule([row]).next(new Date())) ctx.addIssue({ code: 'custom', path: [i], message: `never fires: "${row}" has no occurrence from now on` });
+        // A row that can match no date at all (30 February) would silently never run. A row
+        // whose dates are all past (a year gone by) is not refused here, or a definition valid
+        // today would stop every launcher one New Year: `check` and the run say so instead.
+        if (!parseSchedule([row]).next(EPOCH)) ctx.addIssue({ code: 'custom', path: [i], message: `never fires: "${row}" matches no date` });
       } catch (err) {
         const field = (err as { field?: string }).field;
         ctx.addIssue({ code: 'custom', path: [i], message: `${field ? field + ' ' : ''}${(err as Error).message} in "${row}"` });

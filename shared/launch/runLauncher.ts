@@ -5,6 +5,7 @@ import { createRouter, type Router } from '../routing/scenarios';
 import { parseSchedule } from '../schedule/ezgedSchedule';
 import type { BlobStore } from '../staging/blobStore';
 import { INFLIGHT_RETENTION_DAYS, loadLauncherState, saveLauncherState, type LauncherState } from '../staging/launcherState';
+import { describeStored, storedDocuments } from '../staging/storedDocuments';
 import { openSource } from '../sources';
 import type { Source, SourceItem } from '../sources/types';
 import { mapConcurrent } from '../util/concurrency';
@@ -42,9 +43,17 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
 
   const startedAt = now();
   let state: LauncherState;
+  let followUp = false;
   try {
     state = await loadLauncherState(opts.store, launcher.id);
-    if (!opts.force && !parseSchedule(launcher.schedule, opts.timezone).isDue(state.lastRunAt ? new Date(state.lastRunAt) : undefined, startedAt)) return report;
+    if (!opts.force && !parseSchedule(launcher.schedule, opts.timezone).isDue(state.lastRunAt ? new Date(state.lastRunAt) : undefined, startedAt)) {
+      followUp = state.followUpAt !== undefined && Date.parse(state.followUpAt) <= startedAt.getTime();
+      if (!followUp) {
+        logFirstWait(launcher, state, opts.timezone, startedAt, log);
+        return report;
+      }
+      log.debug('a follow-up look for items that were waiting');
+    }
   } catch (err) {
     // This launcher's state or schedule is at fault: the other launchers still run.
     report.error = describeError(err);
@@ -53,6 +62,8 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
   }
   report.ran = true;
   state.lastRunAt = startedAt.toISOString();
+  if (!followUp) state.scheduledRunAt = state.lastRunAt;
+  delete state.followUpAt;
   const resumable = new Set(Object.keys(state.inflight));
   // Settled items leave the in-flight set only once the source is closed cleanly: some
   // sources commit their acknowledgements at close (POP3's QUIT commits its DELEs).
@@ -92,6 +103,7 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
     );
     if (closed) for (const key of settled) delete state.inflight[key];
     forgetStale(state, startedAt);
+    planFollowUp(state, launcher, report, startedAt);
     await saveLauncherState(opts.store, launcher.id, state);
   }
   return report;
@@ -103,6 +115,18 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
       result = await stageItem(opts.store, launcher, route, item, docs, { resumed: resumable.has(item.key), log: itemLog, now: now() });
     } catch (err) {
       if (!(err instanceof ItemRejectedError)) throw err;
+      // Rejected after part of it was written (a file found corrupt while it was staged,
+      // after the checks passed): putting it aside would give EzGED part of the item.
+      const stored = await storedDocuments(opts.store, launcher.id, item.key);
+      if (stored.length > 0) {
+        report.failed++;
+        itemLog.warn(
+          `"${item.label}" cannot be taken (${err.message}), but part of it is already staged (${describeStored(stored)}): ` +
+            'left at the source, not put aside, so that EzGED does not get part of it only; check it by hand',
+          { reason: err.message },
+        );
+        return;
+      }
       await src.putAside(item, err.message);
       settled.push(item.key);
       report.putAside++;
@@ -140,11 +164,38 @@ async function collectReady(source: Source, limit: number, report: LaunchReport,
       continue;
     }
     report[c.verdict]++;
-    // A skipped item is left for good (not put aside): say why, once, where people look.
-    if (c.verdict === 'skipped') log.info(`"${c.label}" skipped: ${c.reason}`, { reason: c.reason });
-    else log.debug(`"${c.label}" ${c.verdict}: ${c.reason}`);
+    // Every run sees these again (subfolders, hidden files...): debug, not info.
+    log.debug(`"${c.label}" ${c.verdict}: ${c.reason}`);
   }
   return ready;
+}
+
+/** How long after a scheduled run follow-up looks may go on (a file that keeps changing). */
+export const FOLLOW_UP_WINDOW_MS = 60 * 60_000;
+/** The shortest wait before a follow-up look (a launcher with delaySeconds 0 and a full batch). */
+const MIN_FOLLOW_UP_MS = 1_000;
+
+/**
+ * Items were waiting (not yet unchanged for `delaySeconds`, or past the batch limit): look
+ * again once they may be ready, schedule or not, for at most FOLLOW_UP_WINDOW_MS after the
+ * scheduled run. Without it, a file first seen at a daily run would wait a whole day.
+ */
+function planFollowUp(state: LauncherState, launcher: LauncherDefinition, report: LaunchReport, startedAt: Date): void {
+  if (report.waiting === 0 || report.error) return;
+  const at = startedAt.getTime() + Math.max(launcher.delaySeconds * 1000, MIN_FOLLOW_UP_MS);
+  const scheduled = Date.parse(state.scheduledRunAt ?? state.lastRunAt ?? '');
+  if (at - scheduled <= FOLLOW_UP_WINDOW_MS) state.followUpAt = new Date(at).toISOString();
+}
+
+/** Launchers already said to be waiting for their first occurrence (once per process). */
+const firstWaitLogged = new Set<string>();
+
+/** A launcher that never ran and is not due yet says when it will first run, once. */
+function logFirstWait(launcher: LauncherDefinition, state: LauncherState, timezone: string | undefined, now: Date, log: Logger): void {
+  if (state.lastRunAt || firstWaitLogged.has(launcher.id)) return;
+  firstWaitLogged.add(launcher.id);
+  const next = parseSchedule(launcher.schedule, timezone).next(now);
+  log.info(`launcher ${launcher.id} waits for its first scheduled run${next ? ` (${next.toISOString()})` : ': its schedule has no occurrence left'}`);
 }
 
 function forgetStale(state: LauncherState, now: Date): void {

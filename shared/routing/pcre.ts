@@ -7,8 +7,12 @@
 
 /** PCRE escapes with a JavaScript equivalent here (names are matched at their start). */
 const ANCHORS: Record<string, string> = { A: '^', z: '$', Z: '(?=\\n?$)' };
-/** Escapes JavaScript reads as PCRE does (letters; any non-letter escapes itself). */
-const SAME_LETTERS = new Set('dDwWsSbBnrtfvcxu0123456789'.split(''));
+/**
+ * Escapes JavaScript reads as PCRE does (letters; any non-letter escapes itself): `\p{…}`
+ * and `\P{…}` (Unicode properties, with the `u` flag) and `\k<name>` (named back
+ * references) included.
+ */
+const SAME_LETTERS = new Set('dDwWsSbBnrtfvcxukpP0123456789'.split(''));
 
 export class PcreTranslationError extends Error {}
 

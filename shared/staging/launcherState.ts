@@ -4,6 +4,13 @@ import { launcherStateBlobName } from './blobNames';
 /** What a launcher remembers between runs. Sources keep their own part under `source`. */
 export interface LauncherState {
   lastRunAt?: string;
+  /** When the last run the schedule (or a forced run) started began. */
+  scheduledRunAt?: string;
+  /**
+   * A look the last run asked for, schedule or not: items were waiting (unchanged for
+   * less than `delaySeconds`, or past the batch limit). See runLauncher.
+   */
+  followUpAt?: string;
   /**
    * Items started but not yet acknowledged: key → ISO time first started. Written before
    * a batch is staged, so a re-run knows which items may already have documents

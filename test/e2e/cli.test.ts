@@ -146,6 +146,10 @@ test('check prints a table; preview shows verdicts, scenarios and final names wi
   assert.equal(check.code, 0, check.stderr);
   assert.match(check.stdout, /12 +folder +\.\/scans +ok/);
   assert.match(check.stdout, /ezged +target +wait folders under .* +ok/);
+  const spent = await project({}, { schedule: ['2020 * * * * * 0', '* * * * 8 0 0'] });
+  const spentCheck = await runCli(['check'], { cwd: spent, env });
+  assert.equal(spentCheck.code, 0, spentCheck.stderr);
+  assert.match(spentCheck.stdout, /12 +folder +\.\/scans +ok; warning: no occurrence left for schedule "2020 \* \* \* \* \* 0"/);
   const preview = await runCli(['preview', '12'], { cwd: dir, env });
   assert.equal(preview.code, 0, preview.stderr);
   assert.match(preview.stdout, /facture\.pdf +take +facturesfournisseurs \(job 87\) +facture_[0-9a-f]{8}\.pdf/);

@@ -9,7 +9,8 @@ import { createDropFolderTarget } from '../../shared/delivery/dropFolder';
 import { runLauncher } from '../../shared/launch/runLauncher';
 import { settleWhenDelivered, settleWhenStaged } from '../../shared/launch/settlement';
 import type { BlobStore } from '../../shared/staging/blobStore';
-import { silentLogger } from '../../shared/util/log';
+import { createLogger, jsonLineSink, silentLogger } from '../../shared/util/log';
+import { ItemRejectedError } from '../../shared/errors';
 import { loadLauncherState } from '../../shared/staging/launcherState';
 import { openSource } from '../../shared/sources';
 import { useAzurite } from '../helpers/azurite';
@@ -76,12 +77,12 @@ test('an item already delivered (archive) is acknowledged without staging again'
   assert.equal((await listFiles(wait)).filter((f) => !f.startsWith('.')).length, 1);
 });
 
-test('delaySeconds: a file just written (even with an old mtime) waits; a later look takes it unchanged; a quiet one is taken at first sight', async () => {
+test('delaySeconds: first look only records, a later look takes the unchanged file', async () => {
   const store = await azurite.reset();
   const src = await tempDir();
   await writeFiles(src, { 'a.pdf': 'A' });
   const old = new Date('2020-01-01T00:00:00Z');
-  await utimes(join(src, 'a.pdf'), old, old); // a copy preserving times: its ctime is now
+  await utimes(join(src, 'a.pdf'), old, old);
   const l = launcher(src, { delaySeconds: 30 });
   const t0 = Date.now();
   const first = await run(l, store, { now: () => new Date(t0) });
@@ -89,15 +90,29 @@ test('delaySeconds: a file just written (even with an old mtime) waits; a later 
   const tooEarly = await run(l, store, { now: () => new Date(t0 + 10_000) });
   assert.deepEqual([tooEarly.found, tooEarly.waiting], [0, 1]);
   await writeFile(join(src, 'a.pdf'), 'A grew');
-  const tw = Date.now();
-  const changed = await run(l, store, { now: () => new Date(tw + 5_000) });
+  const changed = await run(l, store, { now: () => new Date(t0 + 40_000) });
   assert.deepEqual([changed.found, changed.waiting], [0, 1]);
-  const stable = await run(l, store, { now: () => new Date(tw + 36_000) });
+  const stable = await run(l, store, { now: () => new Date(t0 + 71_000) });
   assert.deepEqual([stable.found, stable.staged], [1, 1]);
+});
 
+test('a daily schedule: a file first seen at the scheduled run is taken by a follow-up look delaySeconds later, not the next day', async () => {
+  const store = await azurite.reset();
+  const src = await tempDir();
+  await writeFiles(src, { 'a.pdf': 'A' });
+  const l = launcher(src, { delaySeconds: 30, schedule: ['* * * * 8 0 0'] });
+  const at = (hhmmss: string) => () => new Date(`2026-11-30T${hhmmss}+01:00`);
+  const unforced = (now: () => Date) => run(l, store, { now, force: false, timezone: 'Europe/Paris' });
+  const eight = await unforced(at('08:00:10'));
+  assert.deepEqual([eight.ran, eight.found, eight.waiting], [true, 0, 1]);
+  const early = await unforced(at('08:00:30'));
+  assert.equal(early.ran, false, 'not before delaySeconds');
+  const followUp = await unforced(at('08:00:41'));
+  assert.deepEqual([followUp.ran, followUp.staged], [true, 1]);
+  const after = await unforced(at('08:01:30'));
+  assert.equal(after.ran, false, 'nothing waits: no more follow-up');
   await writeFiles(src, { 'b.pdf': 'B' });
-  const quiet = await run(l, store, { now: () => new Date(Date.now() + 31_000) }); // nothing wrote it for 31 s
-  assert.deepEqual([quiet.found, quiet.staged, quiet.waiting], [1, 1, 0]);
+  assert.equal((await unforced(at('12:00:00'))).ran, false, 'a new file outside the schedule waits for it');
 });
 
 test('no scenario and no default: the file stays and is reported', async () => {
@@ -195,4 +210,29 @@ test('a file replaced between staging and acknowledging is left in place, and it
   assert.deepEqual([second.staged, second.acknowledged], [1, 1]);
   assert.deepEqual(await listFiles(src), []);
   assert.equal((await names(store, 'staging')).length, 2);
+});
+
+test('an item rejected after part of it was staged is not put aside (EzGED would get part of it): it stays, with a warning naming the staged part', async () => {
+  const store = await azurite.reset();
+  const src = await tempDir();
+  await writeFiles(src, { 'dossier.pdf': 'first part' });
+  const lines: string[] = [];
+  const r = await run(launcher(src), store, {
+    logger: createLogger(jsonLineSink((l) => lines.push(l))),
+    openSource: async (ctx) => {
+      const real = await openSource(ctx);
+      return {
+        ...real,
+        async documents(item) {
+          const [doc] = await real.documents(item);
+          return [doc!, { name: 'annexe.pdf', open: async () => Promise.reject(new ItemRejectedError('annexe.pdf is corrupt')) }];
+        },
+      };
+    },
+  });
+  assert.deepEqual([r.putAside, r.failed, r.acknowledged], [0, 1, 0]);
+  assert.equal((await names(store, 'staging')).length, 1, 'the first document was staged');
+  assert.deepEqual(await listFiles(src), ['dossier.pdf'], 'left in place, not moved aside');
+  const warnings = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
+  assert.ok(warnings.some((l) => /part of it is already staged \("dossier\.pdf" \(staging\)\)/.test(l.msg)), lines.join('\n'));
 });

@@ -1,6 +1,7 @@
 import type { Settings } from '../../config/settings';
 import { describeError } from '../../errors';
 import { redact } from '../../util/secrets';
+import { parseSchedule } from '../../schedule/ezgedSchedule';
 import { openSource } from '../../sources';
 import type { Logger } from '../../util/log';
 import { table } from '../output';
@@ -18,6 +19,8 @@ export async function checkCommand(flags: { config?: string }, settings: Setting
     for (const launcher of session.config.launchers) {
       const where = 'server' in launcher ? `${launcher.server}:${launcher.port}` : ('source' in launcher && launcher.source) || '';
       let result = launcher.enabled ? 'ok' : 'ok (disabled)';
+      const spent = launcher.schedule.filter((row) => !parseSchedule([row], session.config.timezone).next(new Date()));
+      if (spent.length > 0) result += `; warning: no occurrence left for schedule ${spent.map((r) => `"${r}"`).join(', ')}`;
       try {
         const source = await openSource({ launcher, state: {}, logger, now: () => new Date(), store: session.store, settings });
         await source.close();

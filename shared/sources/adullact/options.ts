@@ -13,12 +13,7 @@ export interface AdullactLauncherOptions {
   requireEndMarker: boolean;
 }
 
-/**
- * The Adullact launcher's own options with their defaults. `requireEndMarker` is read
- * from the definition when the definition schema declares it (shared/config/schema.ts);
- * until then the default applies (and the strict schema refuses the field).
- */
+/** The Adullact launcher's own options, as the definition schema gives them (with its defaults). */
 export function adullactOptions(launcher: LauncherOf<'adullact'>): AdullactLauncherOptions {
-  const given = launcher as LauncherOf<'adullact'> & Partial<AdullactLauncherOptions>;
-  return { requireEndMarker: given.requireEndMarker ?? DEFAULT_REQUIRE_END_MARKER };
+  return { requireEndMarker: launcher.requireEndMarker ?? DEFAULT_REQUIRE_END_MARKER };
 }

@@ -104,7 +104,7 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
         }
         const st = await statOf;
         if (!st?.isFile()) continue; // vanished meanwhile
-        const verdict = tracker.check(rel, st.size, st.mtimeMs, st.ctimeMs);
+        const verdict = tracker.check(rel, st.size, st.mtimeMs);
         if (!verdict.stable) {
           yield { verdict: 'waiting', label: rel, reason: verdict.reason };
           continue;
@@ -149,7 +149,8 @@ export async function createFolderSource(ctx: SourceContext<FolderLauncher>): Pr
         throw err;
       });
       if (!now) return;
-      if (now.size !== item.size || now.mtimeMs !== item.mtimeMs) {
+      // Whole milliseconds, as the item's key: a share may give sub-millisecond noise.
+      if (now.size !== item.size || Math.trunc(now.mtimeMs) !== Math.trunc(item.mtimeMs)) {
         throw new SourceError('FILE_CHANGED', `${item.label} changed after it was staged: left in place, its new content is taken by the next run`);
       }
       await complete(item.path);

@@ -1,11 +1,11 @@
 /**
  * The "changed" read lock (Apache Camel's term): a file is taken only once a look has
- * seen the same size and modification time for `delaySeconds`. A file seen for the
- * first time is taken at once only when its status-change time (ctime, which every
- * write updates and no copy tool can set back) is also older than `delaySeconds`;
- * otherwise the first look only records it: a copy that preserves modification times
- * would be taken half-written if the modification time alone were trusted. So with a
- * daily schedule a file that has been quiet for long is not kept waiting a day more.
+ * seen the same size and modification time for `delaySeconds`. The first look at a file
+ * only records it, whatever its times say: a copy that preserves modification times
+ * would otherwise be taken half-written, and a file server's times are not this host's
+ * clock (skew; SMB shows a write time only once the writer closes the file). The
+ * pipeline looks again `delaySeconds` later even when the schedule is not due
+ * (runLauncher's follow-up), so a sparse schedule does not keep a file waiting a period.
  */
 export interface Observation {
   /** `size:mtimeMs` when first seen in this state. */
@@ -27,13 +27,10 @@ export class StabilityTracker {
     private readonly now: Date,
   ) {}
 
-  check(path: string, size: number, mtimeMs: number, ctimeMs?: number): StabilityVerdict {
+  check(path: string, size: number, mtimeMs: number): StabilityVerdict {
     if (this.delaySeconds === 0) return { stable: true };
     const signature = `${size}:${mtimeMs}`;
     const seen = this.previous[path];
-    if (seen?.signature !== signature && ctimeMs !== undefined && (this.now.getTime() - Math.max(mtimeMs, ctimeMs)) / 1000 >= this.delaySeconds) {
-      return { stable: true };
-    }
     const since = seen?.signature === signature ? seen.since : this.now.toISOString();
     const unchangedFor = (this.now.getTime() - Date.parse(since)) / 1000;
     if (unchangedFor >= this.delaySeconds) return { stable: true };

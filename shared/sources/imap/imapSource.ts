@@ -2,7 +2,7 @@ import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { LauncherOf } from '../../config/schema';
 import { ItemRejectedError, SourceError, SourceUnavailableError, describeError } from '../../errors';
 import { filteredOut, readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
-import { describeStored, storedDocuments, type StoredDocument } from '../../mail/partlyStaged';
+import { describeStored, storedDocuments, type StoredDocument } from '../../staging/storedDocuments';
 import { Semaphore } from '../../util/concurrency';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { AckBatcher } from './ackBatch';

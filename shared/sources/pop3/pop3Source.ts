@@ -1,7 +1,7 @@
 import type { LauncherOf } from '../../config/schema';
 import { ItemRejectedError, SourceError, describeError } from '../../errors';
 import { filteredOut, readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
-import { describeStored, storedDocuments } from '../../mail/partlyStaged';
+import { describeStored, storedDocuments } from '../../staging/storedDocuments';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { pop3ActionFor } from './afterSuccess';
 import { connectPop3 } from './connect';

@@ -12,15 +12,6 @@ test('a file seen for the first time waits, even with an old modification time',
   assert.ok(tracker.result()['a.pdf']);
 });
 
-test('seen for the first time, taken at once when its ctime is old too (nothing wrote it for delaySeconds)', () => {
-  const tracker = new StabilityTracker({}, 30, t0);
-  assert.equal(tracker.check('a.pdf', 100, Date.parse('2020-01-01'), t0.getTime() - 31_000).stable, true);
-  assert.equal(tracker.check('b.pdf', 100, Date.parse('2020-01-01'), t0.getTime() - 5_000).stable, false, 'a copy preserving mtime, written 5 s ago');
-  assert.equal(tracker.check('c.pdf', 100, t0.getTime() - 5_000, t0.getTime() - 60_000).stable, false);
-  assert.equal(tracker.result()['a.pdf'], undefined);
-  assert.ok(tracker.result()['b.pdf']);
-});
-
 test('taken once a later look saw it unchanged for delaySeconds', () => {
   const first = new StabilityTracker({}, 30, t0);
   first.check('a.pdf', 100, 1);

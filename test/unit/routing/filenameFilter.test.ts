@@ -62,5 +62,7 @@ test('PCRE as EzGED reads it: uppercase flags refused, anchors \\A \\z \\Z trans
   assert.equal(extended('fact_12 '), true);
   assert.equal(extended('fact_12'), false, 'a space inside a class is kept');
   assert.throws(() => compileFilenameFilter('/\\h+/'), /escape \\h is not supported/);
+  assert.equal(compileFilenameFilter('/\\p{Lu}.*\\.pdf/u')('Éte.pdf'), true, 'Unicode properties, as PCRE reads them');
+  assert.equal(compileFilenameFilter('/(?<y>\\d{4})-\\k<y>/')('2026-2026.pdf'), true, 'named back references');
   assert.throws(() => compileFilenameFilter('/[\\A]/'), /escape \\A is not supported/, 'PCRE refuses an anchor in a class too');
 });

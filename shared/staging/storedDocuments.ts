@@ -1,6 +1,6 @@
-import { itemHash, launcherSegment } from '../staging/blobNames';
-import type { BlobStore } from '../staging/blobStore';
-import { decodeMetadata } from '../staging/metadata';
+import { itemHash, launcherSegment } from './blobNames';
+import type { BlobStore } from './blobStore';
+import { decodeMetadata } from './metadata';
 
 /** Where a document written by an earlier run is now. */
 const DOCUMENT_CONTAINERS = ['staging', 'archive', 'failed'] as const;
@@ -14,9 +14,10 @@ export interface StoredDocument {
 /**
  * The documents of an item that earlier runs already wrote (in staging, delivered, or dead
  * letters), found by the blob-name prefix of the item (see documentBlobNames), without
- * reading the item. A mail source asks before it gives up on a mail that failed run after
- * run: with some of its documents written, putting it aside would give EzGED part of the
- * mail, and taking it back later would write them again under a forgotten in-flight record.
+ * reading the item. Asked before an item is put aside (runLauncher; the mail sources before
+ * they give up on a mail that failed run after run): with some of its documents written,
+ * putting it aside would give EzGED part of the item, and taking it back later would write
+ * them again under a forgotten in-flight record.
  */
 export async function storedDocuments(store: BlobStore, launcherId: string, itemKey: string): Promise<StoredDocument[]> {
   const prefix = `${launcherSegment(launcherId)}/${itemHash(launcherId, itemKey)}/`;
