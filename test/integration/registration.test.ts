@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { coldStart } from '../../bench/coldStart';
 import { SETTINGS } from '../../shared/runtime/settingNames';
 import { CONTAINERS } from '../../shared/staging/containers';
 import {
@@ -209,4 +210,10 @@ test('every storage connection a binding names is declared in Bicep (identity-ba
       assert.ok(example[c] || identity(c).some((k) => example[k]), `${r.metadata.name}: connection ${c} is not in local.settings.json.example`);
     }
   }
+});
+
+test("the bench's cold-start probe reads the bundle (whatever the library prints while registering)", () => {
+  const { ms, registered } = coldStart(REPO, ['dist/main.js'], 1);
+  assert.equal(registered, 7);
+  assert.ok(ms > 0);
 });
