@@ -68,11 +68,16 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
   // Settled items leave the in-flight set only once the source is closed cleanly: some
   // sources commit their acknowledgements at close (POP3's QUIT commits its DELEs).
   const settled: string[] = [];
+  // Items at the source now: never forgotten as stale, however long they stay in flight
+  // (an item left at its source because part of it is staged would otherwise be taken
+  // as new after INFLIGHT_RETENTION_DAYS and written again).
+  const seenNow = new Set<string>();
 
   let source: Source | undefined;
   try {
     source = await (opts.openSource ?? openSource)({ launcher, state: state.source, logger: log, now, store: opts.store, settings: opts.settings });
     const ready = await collectReady(source, launcher.maxItemsPerRun, report, log);
+    for (const item of ready) seenNow.add(item.key);
     if (ready.length > 0) {
       // Before anything is written for them: a crash from here on leaves a trace.
       for (const item of ready) state.inflight[item.key] ??= startedAt.toISOString();
@@ -102,8 +107,8 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
       },
     );
     if (closed) for (const key of settled) delete state.inflight[key];
-    forgetStale(state, startedAt);
-    planFollowUp(state, launcher, report, startedAt);
+    forgetStale(state, startedAt, seenNow);
+    planFollowUp(state, launcher, report, now());
     await saveLauncherState(opts.store, launcher.id, state);
   }
   return report;
@@ -176,13 +181,15 @@ export const FOLLOW_UP_WINDOW_MS = 60 * 60_000;
 const MIN_FOLLOW_UP_MS = 1_000;
 
 /**
- * Items were waiting (not yet unchanged for `delaySeconds`, or past the batch limit): look
- * again once they may be ready, schedule or not, for at most FOLLOW_UP_WINDOW_MS after the
- * scheduled run. Without it, a file first seen at a daily run would wait a whole day.
+ * Items were waiting (not yet unchanged for `delaySeconds`, or past the batch limit) or
+ * failed (left for the next run): look again once they may be ready, schedule or not, for
+ * at most FOLLOW_UP_WINDOW_MS after the scheduled run. Without it, a file first seen at a
+ * daily run would wait a whole day. `endedAt`: the end of this run, so the wait counts from
+ * after its look.
  */
-function planFollowUp(state: LauncherState, launcher: LauncherDefinition, report: LaunchReport, startedAt: Date): void {
-  if (report.waiting === 0 || report.error) return;
-  const at = startedAt.getTime() + Math.max(launcher.delaySeconds * 1000, MIN_FOLLOW_UP_MS);
+function planFollowUp(state: LauncherState, launcher: LauncherDefinition, report: LaunchReport, endedAt: Date): void {
+  if ((report.waiting === 0 && report.failed === 0) || report.error) return;
+  const at = endedAt.getTime() + Math.max(launcher.delaySeconds * 1000, MIN_FOLLOW_UP_MS);
   const scheduled = Date.parse(state.scheduledRunAt ?? state.lastRunAt ?? '');
   if (at - scheduled <= FOLLOW_UP_WINDOW_MS) state.followUpAt = new Date(at).toISOString();
 }
@@ -198,7 +205,7 @@ function logFirstWait(launcher: LauncherDefinition, state: LauncherState, timezo
   log.info(`launcher ${launcher.id} waits for its first scheduled run${next ? ` (${next.toISOString()})` : ': its schedule has no occurrence left'}`);
 }
 
-function forgetStale(state: LauncherState, now: Date): void {
+function forgetStale(state: LauncherState, now: Date, atSourceNow: ReadonlySet<string>): void {
   const limit = now.getTime() - INFLIGHT_RETENTION_DAYS * 86_400_000;
-  for (const [key, since] of Object.entries(state.inflight)) if (Date.parse(since) < limit) delete state.inflight[key];
+  for (const [key, since] of Object.entries(state.inflight)) if (Date.parse(since) < limit && !atSourceNow.has(key)) delete state.inflight[key];
 }

@@ -32,7 +32,7 @@ export function compileFilenameFilter(filter: string | undefined): FilenameFilte
     const jsFlags = [...new Set(flags.replace('x', ''))].join('') + 'y';
     let re: RegExp;
     try {
-      re = new RegExp(`(?:${pcreToJs(body, flags.includes('x'))})`, jsFlags);
+      re = new RegExp(`(?:${pcreToJs(body, { extended: flags.includes('x'), unicode: flags.includes('u') })})`, jsFlags);
     } catch (err) {
       if (err instanceof Error && !(err instanceof SyntaxError)) throw new Error(`invalid regular expression: ${err.message}`);
       throw new Error(`invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: .*\/[a-z]*: /, '')}`);

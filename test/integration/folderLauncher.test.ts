@@ -212,6 +212,18 @@ test('a file replaced between staging and acknowledging is left in place, and it
   assert.equal((await names(store, 'staging')).length, 2);
 });
 
+/** The real folder source, whose items get a second document that is found corrupt while staged. */
+const halfBroken: Parameters<typeof runLauncher>[1]['openSource'] = async (ctx) => {
+  const real = await openSource(ctx);
+  return {
+    ...real,
+    async documents(item) {
+      const [doc] = await real.documents(item);
+      return [doc!, { name: 'annexe.pdf', open: async () => Promise.reject(new ItemRejectedError('annexe.pdf is corrupt')) }];
+    },
+  };
+};
+
 test('an item rejected after part of it was staged is not put aside (EzGED would get part of it): it stays, with a warning naming the staged part', async () => {
   const store = await azurite.reset();
   const src = await tempDir();
@@ -219,20 +231,16 @@ test('an item rejected after part of it was staged is not put aside (EzGED would
   const lines: string[] = [];
   const r = await run(launcher(src), store, {
     logger: createLogger(jsonLineSink((l) => lines.push(l))),
-    openSource: async (ctx) => {
-      const real = await openSource(ctx);
-      return {
-        ...real,
-        async documents(item) {
-          const [doc] = await real.documents(item);
-          return [doc!, { name: 'annexe.pdf', open: async () => Promise.reject(new ItemRejectedError('annexe.pdf is corrupt')) }];
-        },
-      };
-    },
+    openSource: halfBroken,
   });
   assert.deepEqual([r.putAside, r.failed, r.acknowledged], [0, 1, 0]);
   assert.equal((await names(store, 'staging')).length, 1, 'the first document was staged');
   assert.deepEqual(await listFiles(src), ['dossier.pdf'], 'left in place, not moved aside');
   const warnings = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
   assert.ok(warnings.some((l) => /part of it is already staged \("dossier\.pdf" \(staging\)\)/.test(l.msg)), lines.join('\n'));
+
+  // Weeks later, still at its source: still in flight (else a later run would take it as new and write its part again).
+  const later = new Date(Date.now() + 40 * 86_400_000);
+  await run(launcher(src), store, { now: () => later, openSource: halfBroken });
+  assert.deepEqual(Object.keys((await loadLauncherState(store, '12')).inflight).map((k) => k.split('|')[0]), ['dossier.pdf']);
 });

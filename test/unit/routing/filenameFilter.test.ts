@@ -66,3 +66,22 @@ test('PCRE as EzGED reads it: uppercase flags refused, anchors \\A \\z \\Z trans
   assert.equal(compileFilenameFilter('/(?<y>\\d{4})-\\k<y>/')('2026-2026.pdf'), true, 'named back references');
   assert.throws(() => compileFilenameFilter('/[\\A]/'), /escape \\A is not supported/, 'PCRE refuses an anchor in a class too');
 });
+
+test('PCRE constructs JavaScript would read another way are translated exactly or refused, never misread', () => {
+  const f = compileFilenameFilter;
+  assert.equal(f('/a\\z/m')('a\nb'), false, '\\z stays the end of the name under m');
+  assert.equal(f('/.*\\.pdf\\Z/m')('a.pdf\nb'), false);
+  assert.equal(f('/[[:digit:]]+\\.pdf/')('123.pdf'), true, 'POSIX classes');
+  assert.equal(f('/[[:alpha:]_]+\\.pdf/')('abc_d.pdf'), true);
+  assert.throws(() => f('/[[:punct:]]/'), /class \[:punct:\] is not supported/);
+  assert.equal(f('/factur\\xE9/')('facturé.pdf'), true);
+  assert.throws(() => f('/\\x{41}/'), /two hex digits/);
+  assert.throws(() => f('/\\pL+/'), /needs the u flag/);
+  assert.throws(() => f('/\\p{Lu}/'), /needs the u flag/);
+  assert.equal(f('/a\\vb/')('a\nb'), true, '\\v is any vertical space');
+  assert.equal(f('/[]a]+/')(']a'), true, 'a leading ] in a class is a literal');
+  assert.throws(() => f('/a++/'), /possessive quantifier/);
+  assert.throws(() => f('/(?>a)/'), /not supported here/);
+  assert.throws(() => f('/x(?i)y/'), /not supported here/);
+  assert.throws(() => f('/\\k<y>/'), /escape \\k is not supported/);
+});
