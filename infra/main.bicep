@@ -4,7 +4,7 @@
 //   (or `azd up`), then deploy the code, then run infra/scripts/create-eventgrid-subscription.sh.
 //
 // Modules: identity, storage, monitoring, keyVault, functionApp, eventGridTopic,
-// rbac (every role assignment) and the optional filesMount.
+// rbac (every role assignment), the optional filesMount and the optional alerts.
 targetScope = 'resourceGroup'
 
 @description('Short name put in every resource name (lowercase letters, digits, hyphens).')
@@ -116,6 +116,11 @@ param adminPrincipalId string = ''
 ])
 param adminPrincipalType string = 'User'
 
+// ---- optional e-mail alerts ----
+
+@description('E-mail address alerted when the app logs an error or moves documents to the failed container (log search alert rules on Application Insights, every 15 minutes); empty for no alerting resources.')
+param alertEmail string = ''
+
 // ---- optional Azure Files mount (folder and Adullact sources) ----
 
 @description('Existing storage account (same resource group) holding the file share to mount; empty for no mount.')
@@ -139,6 +144,9 @@ var names = {
   plan: 'plan-${prefix}-${suffix}'
   eventGridTopic: 'evgt-${prefix}-${suffix}'
   deploymentContainer: 'app-package-${take(functionAppName, 40)}'
+  actionGroup: 'ag-${prefix}-${suffix}'
+  errorsAlert: 'alert-${prefix}-${suffix}-errors'
+  deadLettersAlert: 'alert-${prefix}-${suffix}-dead-letters'
 }
 
 module identity 'modules/identity.bicep' = {
@@ -249,6 +257,19 @@ module filesMount 'modules/filesMount.bicep' = if (!empty(filesStorageAccountNam
     storageAccountName: filesStorageAccountName
     shareName: filesShareName
     mountPath: filesMountPath
+  }
+}
+
+module alerts 'modules/alerts.bicep' = if (!empty(alertEmail)) {
+  name: 'alerts'
+  params: {
+    applicationInsightsName: monitoring.outputs.APPLICATIONINSIGHTS_NAME
+    alertEmail: alertEmail
+    actionGroupName: names.actionGroup
+    errorsRuleName: names.errorsAlert
+    deadLettersRuleName: names.deadLettersAlert
+    location: location
+    tags: tags
   }
 }
 
