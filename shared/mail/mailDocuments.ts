@@ -75,8 +75,9 @@ interface Gleaned {
  *   each of those only when its name matches the launcher's `filenameFilter` (the others
  *   are listed in `filtered`);
  * - with no document at all (none, or none matching the filter): nothing (`skip`:
- *   NothingToFileError), the message as `.eml` (`eml`) or its body (`body`: HTML if any,
- *   else text), whatever the filter;
+ *   NothingToFileError, unless `wholeMessage`), the message as `.eml` (`eml`) or its body
+ *   (`body`: HTML if any, else text; an empty one is NothingToFileError unless
+ *   `wholeMessage`), whatever the filter;
  * - with `wholeMessage`, the message as `.eml` as well (last), whatever the filter.
  * A malformed message throws ItemRejectedError; an interrupted download a SourceError.
  */
@@ -117,8 +118,14 @@ async function documentsOf(raw: RawMessage, store: PartStore, opts: MailDocument
       const unmatched = noneMatches(gleaned.filtered, opts.filenameFilter);
       // With wholeMessage every mail has its .eml to file (as the O365 launcher does).
       if (opts.withoutAttachments === 'eml') entries.push(asEml());
-      else if (opts.withoutAttachments === 'body') entries.push(await bodyEntry(parsed, store, unmatched));
-      else if (!opts.wholeMessage) {
+      else if (opts.withoutAttachments === 'body') {
+        // An empty body has nothing to file; with wholeMessage the .eml below still does.
+        const body = await bodyEntry(parsed, store, unmatched).catch((err: unknown) => {
+          if (opts.wholeMessage && err instanceof NothingToFileError) return undefined;
+          throw err;
+        });
+        if (body) entries.push(body);
+      } else if (!opts.wholeMessage) {
         throw new NothingToFileError(`${unmatched ?? 'no attachment to file'} (the launcher says "withoutAttachments": "skip"; "eml" or "body" would take such mail)`);
       }
     }

@@ -29,15 +29,24 @@ export class HeldReaders {
 
   constructor(private readonly keep: number) {}
 
-  /** Holds the reader of `key` (releasing an older one of the same key), then trims. */
+  /**
+   * Holds the reader of `key` (releasing an older one of the same key), then trims. The
+   * envelope counts as in use (never trimmed) until `follow` gives its documents out: its
+   * reading (zip check, PJ check) is the long part.
+   */
   async hold(key: string, reader: EnvelopeReader): Promise<void> {
     await this.release(key);
-    this.held.set(key, { reader, open: 0, lastOpened: false, usedAt: ++this.tick });
+    this.held.set(key, { reader, open: 1, lastOpened: false, usedAt: ++this.tick });
     await this.trim(key);
   }
 
   /** The documents, whose streams are followed to know when the reader is done with. */
   follow(key: string, docs: SourceDocument[]): SourceDocument[] {
+    const reading = this.held.get(key);
+    if (reading) {
+      reading.open--; // the reading that hold() counted is over
+      reading.usedAt = ++this.tick;
+    }
     return docs.map((doc, i) => ({
       ...doc,
       open: async () => {

@@ -100,14 +100,19 @@ export function zipReader(zipPath: string, label: string, options: ZipReaderOpti
    * ones in temp files, discards the others' bytes.
    */
   async function verify(): Promise<void> {
-    const wanted = new Map((await entries()).map((e) => [e.index, e]));
+    const all = await entries();
+    const wanted = new Map(all.map((e) => [e.index, e]));
+    // Only the entry a read would pick (the first of its path) may be spooled: with two
+    // entries of one path, the document's bytes must not depend on the spool.
+    const firstOfPath = new Map<string, number>();
+    for (const e of all) if (!firstOfPath.has(e.path)) firstOfPath.set(e.path, e.index);
     const zip = await openZip(zipPath, label);
     try {
       let index = 0;
       for await (const entry of zip.eachEntry()) {
         const ref = wanted.get(index++);
         if (ref === undefined) continue;
-        const dir = ref.size >= spoolMinBytes && !spooled.has(ref.path) ? await spoolFolder() : undefined;
+        const dir = ref.size >= spoolMinBytes && firstOfPath.get(ref.path) === ref.index && !spooled.has(ref.path) ? await spoolFolder() : undefined;
         const sink = dir ? new SpoolSink(dir.newFile()) : discard();
         await pipeline(await entryStream(zip, entry, label, ref.path), sink);
         if (sink instanceof SpoolSink) await keep(ref, sink);

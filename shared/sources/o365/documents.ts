@@ -111,7 +111,10 @@ export async function messageDocuments(
       entries.push(eml());
       emlAdded = true;
     } else if (launcher.withoutAttachments === 'body') {
-      entries.push(await bodyDocument(graph, msgPath, message.subject));
+      // An empty body has nothing to file, as for IMAP and POP3; with wholeMessage the .eml still does.
+      const body = await bodyDocument(graph, msgPath, message.subject);
+      if (body) entries.push(body);
+      else if (!launcher.wholeMessage) throw new NothingToFileError('no attachment and an empty body: nothing to file');
     } else if (!launcher.wholeMessage) {
       const why = [
         links.length ? `only links to cloud files (${links.join(', ')})` : '',
@@ -132,10 +135,11 @@ function mediaType(contentType: string | null | undefined): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase() || UNKNOWN_TYPE;
 }
 
-async function bodyDocument(graph: GraphClient, msgPath: string, subject: string | null | undefined): Promise<Entry> {
+async function bodyDocument(graph: GraphClient, msgPath: string, subject: string | null | undefined): Promise<Entry | undefined> {
   const { body } = await graph.getJson<{ body?: { contentType?: string; content?: string } }>(`${msgPath}?$select=body`);
   const html = (body?.contentType ?? '').toLowerCase() === 'html';
   const content = Buffer.from(body?.content ?? '', 'utf8');
+  if (content.toString('utf8').trim() === '') return undefined;
   return {
     name: nameFromSubject(subject ?? undefined, html ? 'html' : 'txt'),
     contentType: html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',

@@ -209,6 +209,11 @@ describe('MIME → documents: the launcher\'s file-name filter', () => {
     const onlyEml = await read(nothingWanted, { ...filter, wholeMessage: true });
     assert.deepEqual(onlyEml.documents.map((d) => d.name), ['Réunion.eml']);
     await onlyEml.dispose();
+    const emptyBody = message('empty.body', 'Vide', text(''));
+    await assert.rejects(read(emptyBody, { withoutAttachments: 'body' }), (err: unknown) => err instanceof NothingToFileError && /empty body/.test(err.message));
+    const emptyWhole = await read(emptyBody, { withoutAttachments: 'body', wholeMessage: true });
+    assert.deepEqual(emptyWhole.documents.map((d) => d.name), ['Vide.eml'], 'an empty body, but the .eml to file');
+    await emptyWhole.dispose();
   });
 
   test('a /regex/ is matched from the start of the name, flags after the slash; names from types count', async () => {

@@ -19,11 +19,14 @@ const PROPERTIES = 230;
 class StubGraph {
   readonly urls: string[] = [];
   readonly streamed: string[] = [];
-  constructor(private readonly attachments: (AttachmentSummary & { content?: Buffer })[]) {}
+  constructor(
+    private readonly attachments: (AttachmentSummary & { content?: Buffer })[],
+    private readonly body = 'Bonjour',
+  ) {}
   async getJson<T>(url: string): Promise<T> {
     this.urls.push(url);
     if (url.includes('/attachments?')) return { value: this.attachments.map(({ content: _c, ...a }) => a) } as T;
-    return { body: { contentType: 'text', content: 'Bonjour' } } as T;
+    return { body: { contentType: 'text', content: this.body } } as T;
   }
   async getStream(path: string): Promise<Readable> {
     this.streamed.push(path);
@@ -100,6 +103,9 @@ test('an inline PDF is a document; inline images only with includeInline; nothin
   await assert.rejects(docsOf(new StubGraph([])), /nothing to file: no attachment \(withoutAttachments is "skip"\)/);
   assert.deepEqual((await docsOf(new StubGraph([]), launcher({ withoutAttachments: 'eml' }), 'Courrier: simple')).map((d) => d.name), ['Courrier simple.eml']);
   assert.deepEqual((await docsOf(new StubGraph([]), launcher({ withoutAttachments: 'body' }))).map((d) => d.name), ['Dossier.txt']);
+  // An empty body has nothing to file (as IMAP and POP3); with wholeMessage the .eml does.
+  await assert.rejects(docsOf(new StubGraph([], ' '), launcher({ withoutAttachments: 'body' })), /an empty body: nothing to file/);
+  assert.deepEqual((await docsOf(new StubGraph([], ''), launcher({ withoutAttachments: 'body', wholeMessage: true }))).map((d) => d.name), ['Dossier.eml']);
 });
 
 test('small attachments are read while listing (emptiness known), large ones only streamed when staged', async () => {
