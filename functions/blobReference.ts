@@ -22,7 +22,7 @@ export interface BlobReference {
 export const BLOB_BINDING_SOURCE = 'AzureStorageBlobs';
 
 /** Reads the reference the host sends: JSON `{"Connection", "ContainerName", "BlobName"}`. */
-export function blobReferenceOf(data: ModelBindingData | ModelBindingData[]): BlobReference | undefined {
+function blobReferenceOf(data: ModelBindingData | ModelBindingData[]): BlobReference | undefined {
   const one = Array.isArray(data) ? data[0] : data;
   if (!one?.content) return undefined;
   try {

@@ -128,8 +128,8 @@ var telemetrySettings = {
 }
 
 var productSettings = {
-  // Node flags of the worker, as shared/runtime/nodeFlags.ts (a smaller young generation:
-  // peak memory of a 200 MB document 208-211 MB by default, 156-202 MB with it).
+  // Node flags of the worker, as shared/runtime/nodeFlags.ts (a small young generation:
+  // peak memory of a 200 MB document 208-245 MB by default, 157-163 MB with it).
   languageWorkers__node__arguments: '--max-semi-space-size=1'
   LAUNCHERS_CONFIG: launchersConfig
   ARCHIVE_RETENTION_DAYS: string(archiveRetentionDays)

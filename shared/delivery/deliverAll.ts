@@ -2,7 +2,7 @@ import type { BlobStore } from '../staging/blobStore';
 import { decodeMetadata } from '../staging/metadata';
 import type { Logger } from '../util/log';
 import { mapConcurrent, Semaphore } from '../util/concurrency';
-import { deliverStaged, type DeliverOptions, type DeliveryOutcome } from './deliverStaged';
+import { deliverStaged, waitsForNextAttempt, type DeliverOptions, type DeliveryOutcome } from './deliverStaged';
 import type { DeliveryTarget } from './target';
 
 /** Uploads in flight at once when a sweep (the CLI, coldRetry) drains the staging container (setting DELIVERY_CONCURRENCY). */
@@ -37,7 +37,7 @@ export async function deliverAll(
   opts: DeliverOptions & { concurrency?: number; names?: string[] },
 ): Promise<DeliveryReport> {
   const report = emptyDeliveryReport();
-  const names = opts.names ?? (await collect(store, opts.respectBackoff ? (opts.now ?? (() => new Date()))() : undefined));
+  const names = opts.names ?? (await collect(store, opts.respectBackoff ? (opts.now?.() ?? new Date()) : undefined));
   const concurrency = opts.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
   const uploadSlots = new Semaphore(concurrency);
   await mapConcurrent(names, concurrency * DOCUMENTS_PER_UPLOAD_SLOT, async (name) => {
@@ -54,14 +54,8 @@ export async function deliverAll(
 async function collect(store: BlobStore, dueAt?: Date): Promise<string[]> {
   const names: string[] = [];
   for await (const b of store.list('staging', undefined, { metadata: dueAt !== undefined })) {
-    const next = dueAt && b.metadata ? nextAttemptOf(b.metadata) : undefined;
-    if (next !== undefined && next > dueAt!.getTime()) continue;
+    if (dueAt && b.metadata && waitsForNextAttempt(decodeMetadata(b.metadata), dueAt)) continue;
     names.push(b.name);
   }
   return names;
-}
-
-function nextAttemptOf(metadata: Record<string, string>): number | undefined {
-  const { nextAttemptAt } = decodeMetadata(metadata);
-  return nextAttemptAt ? Date.parse(nextAttemptAt) : undefined;
 }

@@ -44,6 +44,11 @@ export const MAX_BACKOFF_MS = 15 * 60_000;
 /** Wait before trying a document again while EzGED as a whole is unreachable. */
 export const TARGET_DOWN_RETRY_MS = 60_000;
 
+/** A document whose next attempt (after a failure, its backoff) is later than `now`. */
+export function waitsForNextAttempt(meta: { nextAttemptAt?: string }, now: Date): boolean {
+  return meta.nextAttemptAt !== undefined && Date.parse(meta.nextAttemptAt) > now.getTime();
+}
+
 export function backoffMs(attempts: number, random = Math.random): number {
   const base = Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
   return Math.round(base * (0.8 + 0.4 * random()));
@@ -69,12 +74,18 @@ export async function deliverStaged(
     logger.debug('another delivery holds this document: left to it', { blob: blobName });
     return { status: 'busy' };
   }
+  let outcome: DeliveryOutcome | undefined;
   try {
-    return await deliverClaimed(store, target, blobName, logger, opts, claim);
+    outcome = await deliverClaimed(store, target, blobName, logger, opts, claim);
+    return outcome;
   } finally {
-    await claim.release();
+    // Delivered or dead-lettered: the blob left staging, its lease with it (no request to give it back).
+    await claim.release({ deleted: outcome !== undefined && MOVED_AWAY.has(outcome.status) });
   }
 }
+
+/** Outcomes after which the staged blob has been moved out of staging (to archive or failed). */
+const MOVED_AWAY: ReadonlySet<DeliveryOutcome['status']> = new Set(['delivered', 'already-delivered', 'dead-lettered']);
 
 async function deliverClaimed(
   store: BlobStore,
@@ -104,7 +115,7 @@ async function deliverClaimed(
     const raw = download.metadata;
     const meta = decodeMetadata(raw);
     const etag = download.etag;
-    if (meta.deliveredAt || (opts.respectBackoff && meta.nextAttemptAt && Date.parse(meta.nextAttemptAt) > now().getTime())) {
+    if (meta.deliveredAt || (opts.respectBackoff && waitsForNextAttempt(meta, now()))) {
       body.destroy();
       return { kind: 'skipped', raw, meta } as const;
     }

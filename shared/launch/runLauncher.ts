@@ -2,7 +2,7 @@ import type { LauncherDefinition } from '../config/schema';
 import type { Settings } from '../config/settings';
 import { ColdError, ItemRejectedError, SourceUnavailableError, describeError } from '../errors';
 import { createRouter, type Router } from '../routing/scenarios';
-import { parseSchedule } from '../schedule/ezgedSchedule';
+import { parseSchedule, type Schedule } from '../schedule/ezgedSchedule';
 import type { BlobStore } from '../staging/blobStore';
 import { INFLIGHT_RETENTION_DAYS, loadLauncherState, saveLauncherState, type LauncherState } from '../staging/launcherState';
 import { describeStored, storedDocuments } from '../staging/storedDocuments';
@@ -41,23 +41,27 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
   const log = opts.logger.child({ launcherId: launcher.id, protocol: launcher.protocol });
   if (!launcher.enabled) return report;
 
+  const couldNotRun = (err: unknown) => {
+    report.error = describeError(err);
+    log.error(`launcher ${launcher.id} could not run: ${report.error}`, { err, code: (err as ColdError).code });
+  };
   const startedAt = now();
   let state: LauncherState;
   let followUp = false;
   try {
     state = await loadLauncherState(opts.store, launcher.id);
-    if (!opts.force && !parseSchedule(launcher.schedule, opts.timezone).isDue(state.lastRunAt ? new Date(state.lastRunAt) : undefined, startedAt)) {
+    const schedule = opts.force ? undefined : parseSchedule(launcher.schedule, opts.timezone);
+    if (schedule && !schedule.isDue(state.lastRunAt ? new Date(state.lastRunAt) : undefined, startedAt)) {
       followUp = state.followUpAt !== undefined && Date.parse(state.followUpAt) <= startedAt.getTime();
       if (!followUp) {
-        logFirstWait(launcher, state, opts.timezone, startedAt, log);
+        logFirstWait(launcher.id, schedule, state, startedAt, log);
         return report;
       }
       log.debug('a follow-up look for items that were waiting');
     }
   } catch (err) {
     // This launcher's state or schedule is at fault: the other launchers still run.
-    report.error = describeError(err);
-    log.error(`launcher ${launcher.id} could not run: ${report.error}`, { err, code: (err as ColdError).code });
+    couldNotRun(err);
     return report;
   }
   report.ran = true;
@@ -96,8 +100,7 @@ export async function runLauncher(launcher: LauncherDefinition, opts: RunOptions
       }
     });
   } catch (err) {
-    report.error = describeError(err);
-    log.error(`launcher ${launcher.id} could not run: ${report.error}`, { err, code: (err as ColdError).code });
+    couldNotRun(err);
   } finally {
     const closed = await source?.close().then(
       () => true,
@@ -176,7 +179,7 @@ async function collectReady(source: Source, limit: number, report: LaunchReport,
 }
 
 /** How long after a scheduled run follow-up looks may go on (a file that keeps changing). */
-export const FOLLOW_UP_WINDOW_MS = 60 * 60_000;
+const FOLLOW_UP_WINDOW_MS = 60 * 60_000;
 /** The shortest wait before a follow-up look (a launcher with delaySeconds 0 and a full batch). */
 const MIN_FOLLOW_UP_MS = 1_000;
 
@@ -198,11 +201,11 @@ function planFollowUp(state: LauncherState, launcher: LauncherDefinition, report
 const firstWaitLogged = new Set<string>();
 
 /** A launcher that never ran and is not due yet says when it will first run, once. */
-function logFirstWait(launcher: LauncherDefinition, state: LauncherState, timezone: string | undefined, now: Date, log: Logger): void {
-  if (state.lastRunAt || firstWaitLogged.has(launcher.id)) return;
-  firstWaitLogged.add(launcher.id);
-  const next = parseSchedule(launcher.schedule, timezone).next(now);
-  log.info(`launcher ${launcher.id} waits for its first scheduled run${next ? ` (${next.toISOString()})` : ': its schedule has no occurrence left'}`);
+function logFirstWait(launcherId: string, schedule: Schedule, state: LauncherState, now: Date, log: Logger): void {
+  if (state.lastRunAt || firstWaitLogged.has(launcherId)) return;
+  firstWaitLogged.add(launcherId);
+  const next = schedule.next(now);
+  log.info(`launcher ${launcherId} waits for its first scheduled run${next ? ` (${next.toISOString()})` : ': its schedule has no occurrence left'}`);
 }
 
 function forgetStale(state: LauncherState, now: Date, atSourceNow: ReadonlySet<string>): void {

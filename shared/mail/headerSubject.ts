@@ -7,7 +7,8 @@ export const MAX_HEADER_BYTES = 64 * 1024;
 /** The decoded Subject of the mail stored in `part`, reading only its header. */
 export async function headerSubject(part: StoredPart): Promise<string | undefined> {
   const head = await part.head(MAX_HEADER_BYTES);
-  const end = head.indexOf('\r\n\r\n') >= 0 ? head.indexOf('\r\n\r\n') : head.indexOf('\n\n');
+  const crlf = head.indexOf('\r\n\r\n');
+  const end = crlf >= 0 ? crlf : head.indexOf('\n\n');
   const header = end >= 0 ? head.subarray(0, end) : head;
   try {
     const parsed = await simpleParser(Buffer.concat([header, Buffer.from('\r\n\r\n')]), { skipHtmlToText: true, skipTextToHtml: true });

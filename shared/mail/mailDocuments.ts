@@ -119,12 +119,10 @@ async function documentsOf(raw: RawMessage, store: PartStore, opts: MailDocument
       // With wholeMessage every mail has its .eml to file (as the O365 launcher does).
       if (opts.withoutAttachments === 'eml') entries.push(asEml());
       else if (opts.withoutAttachments === 'body') {
-        // An empty body has nothing to file; with wholeMessage the .eml below still does.
-        const body = await bodyEntry(parsed, store, unmatched).catch((err: unknown) => {
-          if (opts.wholeMessage && err instanceof NothingToFileError) return undefined;
-          throw err;
-        });
+        const body = await bodyEntry(parsed, store);
         if (body) entries.push(body);
+        // An empty body has nothing to file; with wholeMessage the .eml below still does.
+        else if (!opts.wholeMessage) throw new NothingToFileError(`${unmatched ?? 'no attachment'} and an empty body: nothing to file`);
       } else if (!opts.wholeMessage) {
         throw new NothingToFileError(`${unmatched ?? 'no attachment to file'} (the launcher says "withoutAttachments": "skip"; "eml" or "body" would take such mail)`);
       }
@@ -204,10 +202,11 @@ export function filteredOut(filtered: readonly string[], filter: string | undefi
 
 const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
 
-async function bodyEntry(parsed: ParsedMail, store: PartStore, unmatched: string | undefined): Promise<Entry> {
+/** The body as a document (HTML if any, else text); undefined when it is empty. */
+async function bodyEntry(parsed: ParsedMail, store: PartStore): Promise<Entry | undefined> {
   const html = parsed.html?.trim() ? parsed.html : undefined;
   const text = parsed.text?.trim() ? parsed.text : undefined;
-  if (!html && !text) throw new NothingToFileError(`${unmatched ?? 'no attachment'} and an empty body: nothing to file`);
+  if (!html && !text) return undefined;
   const part = await store.keepText(html ?? text!, html ? 'html' : 'txt');
   return html
     ? { name: nameFromSubject(parsed.subject, 'html'), contentType: 'text/html; charset=utf-8', part }

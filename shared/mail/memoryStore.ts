@@ -9,11 +9,10 @@ export class MemoryPartStore implements PartStore {
 
   /** A Buffer already in memory (the raw mail fetched whole). */
   hold(data: Buffer): StoredPart {
-    const store = this;
     return {
       size: data.length,
-      open(chunkSize) {
-        if (store.disposed) throw new ColdError('MAIL_DISPOSED', 'the documents of this mail were released: it is read again on the next run');
+      open: (chunkSize) => {
+        if (this.disposed) throw new ColdError('MAIL_DISPOSED', 'the documents of this mail were released: it is read again on the next run');
         // In chunks when asked (the parser works faster on 64 KB pieces than on one large
         // one); views of the same memory, nothing is copied.
         // Whole, it is an InMemoryBody: staging writes it with one request, without streaming.

@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { pcreToJs } from './pcre';
+import { PcreTranslationError, pcreToJs } from './pcre';
 
 /** Decides whether a file name is taken. */
 export type FilenameFilter = (name: string) => boolean;
@@ -34,7 +34,7 @@ export function compileFilenameFilter(filter: string | undefined): FilenameFilte
     try {
       re = new RegExp(`(?:${pcreToJs(body, { extended: flags.includes('x'), unicode: flags.includes('u') })})`, jsFlags);
     } catch (err) {
-      if (err instanceof Error && !(err instanceof SyntaxError)) throw new Error(`invalid regular expression: ${err.message}`);
+      if (err instanceof PcreTranslationError) throw new Error(`invalid regular expression: ${err.message}`);
       throw new Error(`invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: .*\/[a-z]*: /, '')}`);
     }
     return (name) => {

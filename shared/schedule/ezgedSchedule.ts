@@ -42,7 +42,7 @@ export interface Schedule {
 }
 
 /** How far back a launcher that never ran looks for an occurrence of its rows. */
-export const FIRST_RUN_LOOKBACK_MS = 60 * 60_000;
+const FIRST_RUN_LOOKBACK_MS = 60 * 60_000;
 
 function toCronerPattern(row: string): string {
   const fields = row.trim().split(/\s+/);

@@ -3,12 +3,12 @@ import type { Logger } from '../util/log';
 import { isNotFound } from './putIfAbsent';
 
 /** Length of the lease that claims a staged document while it is delivered (15–60 s). */
-export const CLAIM_LEASE_SECONDS = 60;
+const CLAIM_LEASE_SECONDS = 60;
 /**
  * The lease is renewed this often while the delivery lasts (a large upload): three tries
  * before it would lapse, so one failed renewal (storage busy for a moment) costs nothing.
  */
-export const CLAIM_RENEW_MS = 15_000;
+const CLAIM_RENEW_MS = 15_000;
 
 /** A staged blob claimed by this deliverer: every write to it carries `leaseId`. */
 export interface BlobClaim {
@@ -19,8 +19,8 @@ export interface BlobClaim {
    * this one stops its upload.
    */
   signal: AbortSignal;
-  /** Stops renewing and gives the blob back (nothing to do when it was deleted). */
-  release(): Promise<void>;
+  /** Stops renewing and gives the blob back; `deleted`: the blob is gone, only stop renewing. */
+  release(opts?: { deleted?: boolean }): Promise<void>;
 }
 
 export interface ClaimOptions {
@@ -64,17 +64,14 @@ export async function claimBlob(blob: BlobClient, logger: Logger, opts: ClaimOpt
     );
   }, renewMs);
   renewal.unref();
-  let released = false;
   return {
     leaseId: lease.leaseId,
     signal: lost.signal,
-    async release() {
-      if (released) return;
-      released = true;
+    async release({ deleted = false } = {}) {
       clearInterval(renewal);
-      if (lost.signal.aborted) return;
+      if (deleted || lost.signal.aborted) return;
       await lease.releaseLease().catch((err) => {
-        // Deleted (delivered, dead-lettered) or lapsed: nothing is held any more.
+        // Gone (deleted meanwhile) or lapsed: nothing is held any more.
         if (!isNotFound(err) && !isLeaseConflict(err)) logger.warn('could not release the lease on a document; it lapses on its own', { err, blob: blob.name });
       });
     },

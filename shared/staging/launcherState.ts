@@ -4,11 +4,14 @@ import { launcherStateBlobName } from './blobNames';
 /** What a launcher remembers between runs. Sources keep their own part under `source`. */
 export interface LauncherState {
   lastRunAt?: string;
-  /** When the last run the schedule (or a forced run) started began. */
+  /**
+   * When the last run the schedule (or a forced run) started began: follow-up looks go on
+   * for at most an hour after it. Differs from `lastRunAt` only after a follow-up look.
+   */
   scheduledRunAt?: string;
   /**
    * A look the last run asked for, schedule or not: items were waiting (unchanged for
-   * less than `delaySeconds`, or past the batch limit). See runLauncher.
+   * less than `delaySeconds`, or past the batch limit) or failed. See runLauncher.
    */
   followUpAt?: string;
   /**

@@ -55,17 +55,22 @@ export async function putIfAbsent(
 async function putWhole(blob: BlockBlobClient, data: Buffer, metadata: MetadataOf, contentType: string): Promise<PutResult> {
   const size = data.length;
   const sha256 = createHash('sha256').update(data).digest('hex');
+  return commitIfAbsent(size, sha256, () => blob.upload(data, size, putOptions(metadata(size, sha256), contentType)));
+}
+
+function putOptions(metadata: Record<string, string>, contentType: string) {
+  return { metadata, conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: contentType } };
+}
+
+/** Runs the write made with `If-None-Match: *`: a blob already there means nothing was written. */
+async function commitIfAbsent(size: number, sha256: string, write: () => Promise<unknown>): Promise<PutResult> {
   try {
-    await blob.upload(data, size, putOptions(metadata(size, sha256), contentType));
+    await write();
   } catch (err) {
     if (isAlreadyExists(err)) return { created: false, size, sha256 };
     throw err;
   }
   return { created: true, size, sha256 };
-}
-
-function putOptions(metadata: Record<string, string>, contentType: string) {
-  return { metadata, conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: contentType } };
 }
 
 async function putStreamed(blob: BlockBlobClient, body: Readable, metadata: MetadataOf, contentType: string): Promise<PutResult> {
@@ -103,7 +108,7 @@ async function putStreamed(blob: BlockBlobClient, body: Readable, metadata: Meta
   }
   const sha256 = hash.digest('hex');
   const options = putOptions(metadata(size, sha256), contentType);
-  try {
+  return commitIfAbsent(size, sha256, async () => {
     if (blockIds.length === 0) {
       const data = takePending(pendingLength);
       await blob.upload(data, data.length, options);
@@ -112,11 +117,7 @@ async function putStreamed(blob: BlockBlobClient, body: Readable, metadata: Meta
       await Promise.all(inflight);
       await blob.commitBlockList(blockIds, options);
     }
-  } catch (err) {
-    if (isAlreadyExists(err)) return { created: false, size, sha256 };
-    throw err;
-  }
-  return { created: true, size, sha256 };
+  });
 }
 
 export function isAlreadyExists(err: unknown): boolean {

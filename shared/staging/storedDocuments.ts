@@ -15,9 +15,9 @@ export interface StoredDocument {
  * The documents of an item that earlier runs already wrote (in staging, delivered, or dead
  * letters), found by the blob-name prefix of the item (see documentBlobNames), without
  * reading the item. Asked before an item is put aside (runLauncher; the mail sources before
- * they give up on a mail that failed run after run): with some of its documents written,
- * putting it aside would give EzGED part of the item, and taking it back later would write
- * them again under a forgotten in-flight record.
+ * they give up on a mail that failed run after run, see shared/mail/failedRuns.ts): with
+ * some of its documents written, putting it aside would give EzGED part of the item, and
+ * taking it back later would write them again under a forgotten in-flight record.
  */
 export async function storedDocuments(store: BlobStore, launcherId: string, itemKey: string): Promise<StoredDocument[]> {
   const prefix = `${launcherSegment(launcherId)}/${itemHash(launcherId, itemKey)}/`;

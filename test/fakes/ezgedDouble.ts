@@ -338,17 +338,16 @@ export async function startEzgedDouble(opts: EzgedDoubleOptions = {}): Promise<E
       if (part.temp) await unlink(part.temp).catch(() => undefined);
       return;
     }
-    const refuse = async (status: number, message: string) => {
+    const unwritten = async (status: number, body: Record<string, unknown>, unauthorized = status === 401) => {
       if (part.temp) await unlink(part.temp).catch(() => undefined);
-      if (status === 401) stats.unauthorized++;
-      await json(res, status, { success: false, message }, 'text/html; charset=UTF-8');
+      if (unauthorized) stats.unauthorized++;
+      await json(res, status, body, 'text/html; charset=UTF-8');
     };
+    const refuse = (status: number, message: string) => unwritten(status, { success: false, message });
     if (q.get('token') !== token) return refuse(403, 'Invalid token');
     if (!liveSession(q.get('sessionid'), req.headers.cookie, 'upload')) {
       if (opts.uploadSessionLoss !== 'errorcode') return refuse(401, 'No valid session');
-      if (part.temp) await unlink(part.temp).catch(() => undefined);
-      stats.unauthorized++;
-      return void (await json(res, 200, { success: false, errorcode: 401, errormsg: 'No valid session' }, 'text/html; charset=UTF-8'));
+      return unwritten(200, { success: false, errorcode: 401, errormsg: 'No valid session' }, true);
     }
     if (q.get('mode') !== 'cold') return refuse(200, 'mode must be cold');
     const waitdir = q.get('waitdir') ?? '';

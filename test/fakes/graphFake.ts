@@ -174,16 +174,14 @@ export class GraphFake {
 
   /** A person moves a message to another folder (Outlook drag and drop); its immutable id stays. */
   moveMessageTo(id: string, folderPath: string): void {
-    const m = this.messages.get(id);
-    if (!m) throw new Error(`no message ${id}`);
+    const m = this.stored(id);
     const box = this.box(m.mailbox);
     this.moveMessage(box, m, this.folderByPath(box, folderPath));
   }
 
   /** A person marks a message read or unread. */
   setRead(id: string, isRead: boolean): void {
-    const m = this.messages.get(id);
-    if (!m) throw new Error(`no message ${id}`);
+    const m = this.stored(id);
     m.isRead = isRead;
     m.modifiedSeq = this.seq++;
   }
@@ -269,6 +267,12 @@ export class GraphFake {
     const names: string[] = [];
     for (let f = box.folders.get(id); f && f.id !== box.rootId; f = f.parentId ? box.folders.get(f.parentId) : undefined) names.unshift(f.displayName);
     return names.join('/');
+  }
+
+  private stored(id: string): StoredMessage {
+    const m = this.messages.get(id);
+    if (!m) throw new Error(`no message ${id}`);
+    return m;
   }
 
   private box(address: string): Mailbox {
@@ -432,7 +436,7 @@ export class GraphFake {
         const value = msg.attachments.map((a) => {
           const json = attachmentJson(a, !select, expandItem);
           if (!select && 'generatedSize' in a) this.violations.push('attachments listed without $select: the listing would carry every file as base64');
-          return select ? pick(json, [...select, '@odata.type', 'item']) : json;
+          return select ? pick(json, [...select, 'item']) : json;
         });
         return sendJson(res, 200, { '@odata.context': `${this.url}/v1.0/$metadata#users('${box.address}')/messages('${msg.id}')/attachments`, value });
       }

@@ -202,7 +202,6 @@ service lmtp {
   };
 }
 
-/** An IMAP client for test set-up (trusting the test certificate). Log it out after use. */
 /**
  * The connection fields of an IMAP launcher on this Dovecot: STARTTLS on the plain port,
  * its certificate trusted through `tls.ca`. `password` may be a `%SETTING%` reference.
@@ -211,6 +210,7 @@ export function imapLauncherOn(d: RunningDovecot, password: string = d.password)
   return { protocol: 'imap', server: d.host, port: d.imapPort, security: 'starttls', user: d.user, password, tls: { ca: d.certPem, servername: 'localhost' } } as const;
 }
 
+/** An IMAP client for test set-up (trusting the test certificate). Log it out after use. */
 export async function testImapClient(d: RunningDovecot): Promise<ImapFlow> {
   const client = new ImapFlow({
     host: d.host,

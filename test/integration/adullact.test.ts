@@ -15,10 +15,10 @@ import type { BlobStore } from '../../shared/staging/blobStore';
 import { decodeDocumentFacts, decodeMetadata } from '../../shared/staging/metadata';
 import { silentLogger } from '../../shared/util/log';
 import * as B from '../fixtures/adullact/builders';
+import { pesWithBrokenPj, zipWith } from '../fixtures/adullact/faults';
+import { countInflations } from '../fixtures/adullact/largeZip';
 import { useAzurite } from '../helpers/azurite';
 import { listFiles, tempDir } from '../helpers/folders';
-import { pesWithBrokenPj, zipWith } from '../unit/adullact/faults';
-import { countInflations } from '../unit/adullact/largeZip';
 
 const installed = (() => {
   try {

@@ -6,7 +6,7 @@ import { deliverStaged } from '../../shared/delivery/deliverStaged';
 import type { Delivery, DeliveryTarget } from '../../shared/delivery/target';
 import { DeliveryError } from '../../shared/errors';
 import { decodeMetadata, encodeMetadata } from '../../shared/staging/metadata';
-import { silentLogger } from '../../shared/util/log';
+import { createLogger, jsonLineSink, silentLogger } from '../../shared/util/log';
 import { useAzurite } from '../helpers/azurite';
 
 const azurite = useAzurite();
@@ -173,12 +173,16 @@ test('claimed deliveries: a delivery that loses its lease mid-upload stops; the 
     probe: async () => undefined,
     close: async () => undefined,
   };
-  const first = deliverStaged(store, slow, '12/f/facture.pdf', silentLogger, { maxAttempts: 3, claim: true, claimOptions: { renewMs: 30 } });
+  // The delivery says when a renewal finds its lease gone.
+  let leaseLost!: () => void;
+  const lost = new Promise<void>((r) => (leaseLost = r));
+  const logger = createLogger(jsonLineSink((line) => /lost the lease/.test(line) && leaseLost()));
+  const first = deliverStaged(store, slow, '12/f/facture.pdf', logger, { maxAttempts: 3, claim: true, claimOptions: { renewMs: 30 } });
   const blob = store.container('staging').getBlobClient('12/f/facture.pdf');
   for (let i = 0; i < 200 && (await blob.getProperties()).leaseState !== 'leased'; i++) await new Promise((r) => setTimeout(r, 10));
   // Someone breaks the lease (an operator, or storage unreachable until it lapsed).
   await blob.getBlobLeaseClient().breakLease(0);
-  await new Promise((r) => setTimeout(r, 200)); // a renewal fails meanwhile
+  await Promise.race([lost, new Promise((r) => setTimeout(r, 10_000).unref())]); // a renewal fails meanwhile
   open();
   assert.equal((await first).status, 'busy', 'the upload was stopped, not finished');
   assert.deepEqual(received, []);

@@ -13,13 +13,12 @@ import { moveMessage } from '../../shared/sources/imap/afterSuccess';
 import { clientOptions, connectionError } from '../../shared/sources/imap/connect';
 import { createImapSource, type ImapItem } from '../../shared/sources/imap/imapSource';
 import { WHOLE_FETCH_MAX_BYTES } from '../../shared/sources/imap/wholeFetch';
-import { openSource } from '../../shared/sources';
 import { createLogger, silentLogger, type Logger } from '../../shared/util/log';
 import { buildCorpus, message, multipart, text, attachment, PDF } from '../fixtures/mail/corpus';
 import { fakePdf } from '../helpers/mailMessages';
 import { useAzurite, uniqueName } from '../helpers/azurite';
 import { appendMessages, dovecotGate, folderContents, imapLauncherOn, testImapClient, useDovecot, type RunningDovecot } from '../helpers/dovecot';
-import { refusingUntilHealed } from '../helpers/refusedDocument';
+import { refusingUntilHealed, withDocuments } from '../helpers/refusedDocument';
 
 const gate = dovecotGate();
 const dovecot = useDovecot(gate.skip);
@@ -63,6 +62,11 @@ const mid = (name: string, tag: string) => `<${name}.${tag}@example.org>`;
 
 function simpleMail(id: string, file = 'doc.pdf'): string {
   return message(id, `Mail ${id}`, multipart('mixed', [text('x'), attachment('application/pdf', `filename="${file}"`, PDF)]));
+}
+
+/** A mail of two documents, a.pdf and b.pdf, and no text. */
+function twoPdfMail(id: string): string {
+  return message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]));
 }
 
 const SIGNATURE = Buffer.from('3082 signature', 'latin1');
@@ -216,7 +220,7 @@ describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
     const store = await azurite.reset();
     const folder = uniqueName('Crash');
     const id = uniqueName('crash');
-    await appendMessages(d, folder, [message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]))]);
+    await appendMessages(d, folder, [twoPdfMail(id)]);
     const l = launcher(d, { source: folder });
     // The process dies after staging, before the message is marked: the pipeline never acknowledges.
     const noAck = { ...settleWhenStaged(store), isSettled: async () => false };
@@ -303,21 +307,15 @@ describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
       // UIDs 1..4 in a new folder; UID 3 goes away before the first message is read (so before
       // any FETCH), or when the third is about to be read (its bytes are in memory by then).
       let calls = 0;
-      const expunging: typeof openSource = async (ctx) => {
-        const source = await openSource(ctx);
-        return {
-          ...source,
-          documents: async (item) => {
-            if (++calls === (when === 'before it is fetched' ? 1 : 3)) {
-              const c = await testImapClient(d);
-              await c.mailboxOpen(folder);
-              await c.messageDelete('3', { uid: true });
-              await c.logout();
-            }
-            return source.documents(item);
-          },
-        } as typeof source;
-      };
+      const expunging = withDocuments(async (item, documents) => {
+        if (++calls === (when === 'before it is fetched' ? 1 : 3)) {
+          const c = await testImapClient(d);
+          await c.mailboxOpen(folder);
+          await c.messageDelete('3', { uid: true });
+          await c.logout();
+        }
+        return documents(item);
+      });
       const report = await run(l, store, { openSource: expunging });
       assert.equal(report.found, 4);
       assert.equal(report.putAside, 0, 'an expunged message is not taken for a malformed one');
@@ -342,11 +340,8 @@ describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
     await appendMessages(d, folder, ids.map((id, i) => simpleMail(id, `h${i + 1}.pdf`)));
     // Dovecot still serves a message another session expunged until this session is told, so
     // the message that is gone is simulated: the second item asks for a UID that does not exist.
-    const missing: typeof openSource = async (ctx) => {
-      const source = await openSource(ctx);
-      const gone = (item: ImapItem): ImapItem => (item.uid === 2 ? { ...item, uid: 9999 } : item);
-      return { ...source, documents: async (item) => source.documents(gone(item as ImapItem)) } as typeof source;
-    };
+    const gone = (item: ImapItem): ImapItem => (item.uid === 2 ? { ...item, uid: 9999 } : item);
+    const missing = withDocuments((item, documents) => documents(gone(item as ImapItem)));
     const { logger, lines } = capture();
     const report = await run(launcher(d, { source: folder }), store, { openSource: missing, logger });
     assert.deepEqual([report.found, report.staged, report.acknowledged, report.failed, report.putAside], [3, 2, 2, 1, 0]);
@@ -454,7 +449,7 @@ describe('IMAP launcher against Dovecot', { skip: gate.skip }, () => {
     const store = await azurite.reset();
     const folder = uniqueName('Partly');
     const id = uniqueName('partly');
-    await appendMessages(d, folder, [message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]))]);
+    await appendMessages(d, folder, [twoPdfMail(id)]);
     const l = launcher(d, { source: folder, failedFolder: `${folder}-failed`, maxFailures: 2 });
     // b.pdf cannot be staged (storage refusing it, say) until `healed`; a.pdf can.
     let healed = false;

@@ -5,12 +5,12 @@ import type { LauncherOf } from '../../shared/config/schema';
 import { runLauncher } from '../../shared/launch/runLauncher';
 import { settleWhenStaged } from '../../shared/launch/settlement';
 import { loadLauncherState } from '../../shared/staging/launcherState';
-import { openSource } from '../../shared/sources';
 import { silentLogger } from '../../shared/util/log';
 import { useAzurite } from '../helpers/azurite';
 import { appendMessages, dovecotGate, imapLauncherOn, useDovecot, type RunningDovecot } from '../helpers/dovecot';
 import { dovecotRestarter } from '../helpers/dovecotRestart';
 import { generateMails } from '../helpers/mailMessages';
+import { withDocuments } from '../helpers/refusedDocument';
 
 const { skip } = dovecotGate();
 
@@ -38,16 +38,10 @@ describe('IMAP connection lost in the middle of a run', { skip }, () => {
     const l = launcher(d);
     let opened = 0;
     // Dovecot restarts (every session cut) when the third message is about to be read.
-    const cutting: typeof openSource = async (ctx) => {
-      const source = await openSource(ctx);
-      return {
-        ...source,
-        documents: async (item) => {
-          if (++opened === 3) await restarter.restart();
-          return source.documents(item);
-        },
-      } as typeof source;
-    };
+    const cutting = withDocuments(async (item, documents) => {
+      if (++opened === 3) await restarter.restart();
+      return documents(item);
+    });
     try {
       const first = await runLauncher(l, { store, settlement: settleWhenStaged(store), logger: silentLogger, force: true, openSource: cutting });
       assert.match(first.error ?? '', /IMAP_CONNECTION_LOST/);

@@ -59,6 +59,11 @@ function simpleMail(id: string, file = 'doc.pdf'): string {
   return message(id, `Mail ${id}`, multipart('mixed', [text('x'), attachment('application/pdf', `filename="${file}"`, PDF)]));
 }
 
+/** A mail of two documents, a.pdf and b.pdf, and no text. */
+function twoPdfMail(id: string): string {
+  return message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]));
+}
+
 const SIGNATURE = Buffer.from('3082 signature', 'latin1');
 /** A signed mail as Outlook and Thunderbird send it: the content (with `files`), then smime.p7s. */
 function signedMail(id: string, files: [type: string, name: string, data: Buffer][]): string {
@@ -185,7 +190,7 @@ describe('POP3 launcher against Dovecot', { skip: gate.skip }, () => {
     await emptyInbox(d);
     const store = await azurite.reset();
     const id = uniqueName('crash');
-    await appendMessages(d, 'INBOX', [message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]))]);
+    await appendMessages(d, 'INBOX', [twoPdfMail(id)]);
     const l = launcher(d);
     // The process stops after staging, before acknowledging: the pipeline never calls acknowledge.
     const noAck = { ...settleWhenStaged(store), isSettled: async () => false };
@@ -402,7 +407,7 @@ describe('POP3 launcher against Dovecot', { skip: gate.skip }, () => {
     await emptyInbox(d);
     const store = await azurite.reset();
     const id = uniqueName('partly');
-    await appendMessages(d, 'INBOX', [message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]))]);
+    await appendMessages(d, 'INBOX', [twoPdfMail(id)]);
     const l = launcher(d, { maxFailures: 2 });
     // b.pdf cannot be staged (storage refusing it, say) until `healed`; a.pdf can.
     let healed = false;

@@ -14,7 +14,6 @@ import { EnvelopeFormatError, EnvelopeIncompleteError, describeReadError } from 
 import { HeldReaders } from './heldReaders';
 import { DEFAULT_METADATA_STEM } from './metadata';
 import { describeMissing } from './missingFiles';
-import { adullactOptions } from './options';
 import { rejectIfMalformed, rejectingDocument } from './rejection';
 import { sweepStaleSpoolsOnce } from './spoolFolder';
 import { zipReader } from './zipReader';
@@ -46,19 +45,11 @@ type AdullactLauncher = LauncherOf<'adullact'>;
 
 /** How the source reaches the files of an envelope. */
 export interface AdullactSourceOptions {
-  /** Opens an envelope's files (default: a folder or zip reader; tests inject read faults). */
-  openReader: (envelope: EnvelopeLocation) => EnvelopeReader;
+  /** Opens an envelope's files (default: a folder reader, or a zip reader using `tmpRoot`; tests inject read faults). */
+  openReader?: (envelope: EnvelopeLocation) => EnvelopeReader;
   /** Where zip readers keep their temp files, swept of a crashed process's leftovers (default: the OS temp folder). */
   tmpRoot?: string;
 }
-
-/** The default readers: a folder, or a zip whose temp files go to `tmpRoot`. */
-export const defaultReaders =
-  (tmpRoot?: string): AdullactSourceOptions['openReader'] =>
-  (e) =>
-    e.kind === 'zip' ? zipReader(e.path, e.name, { tmpRoot }) : folderReader(e.path);
-
-export const DEFAULT_ADULLACT_SOURCE_OPTIONS: AdullactSourceOptions = { openReader: defaultReaders() };
 
 /**
  * The Adullact launcher's source: the folder where a Pastell dépôt connector writes one
@@ -68,11 +59,10 @@ export const DEFAULT_ADULLACT_SOURCE_OPTIONS: AdullactSourceOptions = { openRead
  * Item key: envelope name + hash of its metadata file, so a different envelope deposited
  * again under the same name is a new item.
  */
-export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>, options: Partial<AdullactSourceOptions> = {}): Promise<Source<AdullactItem>> {
+export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>, options: AdullactSourceOptions = {}): Promise<Source<AdullactItem>> {
   const { launcher } = ctx;
   const { tmpRoot } = options;
-  const openReader = options.openReader ?? defaultReaders(tmpRoot);
-  const { requireEndMarker } = adullactOptions(launcher);
+  const readerOf = options.openReader ?? ((e: EnvelopeLocation): EnvelopeReader => (e.kind === 'zip' ? zipReader(e.path, e.name, { tmpRoot }) : folderReader(e.path)));
   const incompleteGraceMs = Math.max(INCOMPLETE_ENVELOPE_GRACE_MS, launcher.delaySeconds * 1000);
   const root = resolve(launcher.source);
   const accepts = compileFilenameFilter(launcher.filenameFilter);
@@ -98,13 +88,12 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>,
   await sweepStaleSpoolsOnce(tmpRoot);
 
   const specOf = (e: EnvelopeLocation): EnvelopeSpec => ({ name: e.name, kind: e.kind, endMarker: launcher.endMarker, metadataStem });
-  const readerOf = (e: EnvelopeLocation): EnvelopeReader => openReader(e);
 
   async function* scan(limit: number): AsyncGenerator<Candidate<AdullactItem>> {
     const now = ctx.now();
     const tracker = new StabilityTracker((ctx.state.observations as Observations) ?? {}, launcher.delaySeconds, now);
     const complete: EnvelopeLocation[] = [];
-    for await (const found of discoverEnvelopes(root, { endMarker: launcher.endMarker, requireEndMarker, tracker, excluded, accepts, filterText: launcher.filenameFilter })) {
+    for await (const found of discoverEnvelopes(root, { endMarker: launcher.endMarker, requireEndMarker: launcher.requireEndMarker, tracker, excluded, accepts, filterText: launcher.filenameFilter })) {
       if (found.verdict === 'complete') complete.push(found.envelope);
       else yield found;
     }
@@ -156,7 +145,7 @@ export async function createAdullactSource(ctx: SourceContext<AdullactLauncher>,
     if (age < incompleteGraceMs) {
       return { reason: `its metadata names files not there yet: ${describeMissing(identity.missing)}; put aside if still missing ${Math.round(incompleteGraceMs / 1000)} s after its last change` };
     }
-    return { ...item, problem: incompleteReason(specOf(envelope), identity.missing) };
+    return { ...item, problem: incompleteReason(envelope, identity.missing) };
   }
 
   return {

@@ -70,6 +70,11 @@ export function listingHash(files: EnvelopeFile[]): string {
   return sha256Hex(files.map((f) => `${f.path}\u0000${f.size}`).join('\n')).slice(0, 16);
 }
 
+/** The item-key part of an envelope: the hash of its metadata file's bytes, else of its listing. */
+function keyHash(files: EnvelopeFile[], metadataBytes?: Buffer): string {
+  return metadataBytes ? sha256Hex(metadataBytes.toString('latin1')).slice(0, 16) : `l${listingHash(files)}`;
+}
+
 /** What a scan needs to know of a complete-looking envelope before taking it. */
 export interface EnvelopeIdentity {
   /** The item-key part: the hash of its metadata file, else of its listing. */
@@ -86,9 +91,9 @@ export interface EnvelopeIdentity {
 export async function envelopeIdentity(reader: EnvelopeReader, spec: EnvelopeSpec): Promise<EnvelopeIdentity> {
   const files = await envelopeFiles(reader, spec.endMarker);
   const meta = findMetadataFile(files, spec.metadataStem);
-  if (!meta) return { hash: `l${listingHash(files)}`, missing: [] };
+  if (!meta) return { hash: keyHash(files), missing: [] };
   const bytes = await readMetadataBytes(reader, meta, spec.name);
-  const hash = sha256Hex(bytes.toString('latin1')).slice(0, 16);
+  const hash = keyHash(files, bytes);
   let metadata: EnvelopeMetadata;
   try {
     metadata = parseMetadata(bytes, meta.format, meta.path, `${spec.name}/${meta.path}`);
@@ -121,11 +126,11 @@ export async function readEnvelope(reader: EnvelopeReader, spec: EnvelopeSpec): 
   await reader.verify?.();
   const metaFile = findMetadataFile(files, spec.metadataStem);
   let metadata: EnvelopeMetadata | undefined;
-  let metadataHash = `l${listingHash(files)}`;
+  let metadataHash = keyHash(files);
   if (metaFile) {
     const read = await readMetadata(reader, metaFile, spec.name);
     metadata = read.metadata;
-    metadataHash = sha256Hex(read.bytes.toString('latin1')).slice(0, 16);
+    metadataHash = keyHash(files, read.bytes);
     const missing = missingFiles(files, metadata);
     if (missing.length > 0) throw new EnvelopeIncompleteError(incompleteReason(spec, missing), missing.map((m) => m.name));
   }

@@ -1,7 +1,7 @@
 import { createReadStream, type Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { EnvelopeFormatError } from './errors';
 
 /**
@@ -9,6 +9,8 @@ import { EnvelopeFormatError } from './errors';
  * made of each chunk stay in V8's young generation and are freed at once.
  */
 export const RANGE_CHUNK_BYTES = 64 * 1024;
+/** Default chunk size of a file opened whole. */
+export const OPEN_CHUNK_BYTES = 1024 * 1024;
 
 /** One file inside an envelope: its path inside the envelope (`/`-separated) and size. */
 export interface EnvelopeFile {
@@ -65,6 +67,9 @@ export async function readHead(reader: EnvelopeReader, path: string, bytes: numb
   return Buffer.concat(parts).subarray(0, bytes);
 }
 
+/** A sink that throws the bytes away (a stream read only to check it). */
+export const discard = (): Writable => new Writable({ write: (_chunk, _enc, cb) => cb() });
+
 export function byPath(a: EnvelopeFile, b: EnvelopeFile): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
@@ -87,7 +92,7 @@ export function folderReader(dir: string): EnvelopeReader {
       }
       return out.sort(byPath);
     },
-    async open(path, chunkBytes = 1024 * 1024) {
+    async open(path, chunkBytes = OPEN_CHUNK_BYTES) {
       return createReadStream(full(path), { highWaterMark: chunkBytes });
     },
     async openRange(path, start, end) {

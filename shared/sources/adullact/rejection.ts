@@ -15,7 +15,7 @@ export function rejectIfMalformed(err: unknown): Error {
  * corrupt while it is staged (a zip entry that does not inflate) puts the envelope
  * aside instead of failing every run.
  */
-export function rejectingStream(stream: Readable): Readable {
+function rejectingStream(stream: Readable): Readable {
   const out = new PassThrough();
   stream.on('error', (err) => out.destroy(rejectIfMalformed(err)));
   out.once('close', () => {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 /** Prefix of the temp folders of zip envelopes being read: `cold-adullact-<pid>-<random>`. */
 export const SPOOL_PREFIX = 'cold-adullact-';
+/** A spool folder's name, giving the id of the process that made it. */
+const SPOOL_NAME = new RegExp(`^${SPOOL_PREFIX}(\\d+)-`);
 /** A spool folder of a live process older than this is a leftover all the same. */
 export const STALE_SPOOL_MS = 24 * 3600_000;
 
@@ -51,11 +53,6 @@ export class SpoolFolder {
   }
 }
 
-/** Spool folders of this process still there (tests check nothing is left). */
-export function liveSpoolFolders(): string[] {
-  return [...live];
-}
-
 function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
@@ -95,7 +92,7 @@ export async function sweepStaleSpools(root: string = tmpdir(), now = Date.now()
   }
   const startedAt = now - process.uptime() * 1000;
   for (const name of names) {
-    const m = new RegExp(`^${SPOOL_PREFIX}(\\d+)-`).exec(name);
+    const m = SPOOL_NAME.exec(name);
     if (!m) continue;
     const dir = join(root, name);
     if (live.has(dir)) continue;

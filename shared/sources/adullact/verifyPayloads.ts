@@ -1,8 +1,8 @@
-import { Readable, Writable, type Transform } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { SourceError } from '../../errors';
-import { RANGE_CHUNK_BYTES, type EnvelopeReader } from './envelopeReader';
+import { RANGE_CHUNK_BYTES, discard, type EnvelopeReader } from './envelopeReader';
 import { EnvelopeFormatError } from './errors';
 import { Base64Decoder } from './payload';
 
@@ -80,8 +80,6 @@ class ForwardCursor {
     return r.value;
   }
 }
-
-const discard = () => new Writable({ write: (_chunk, _enc, cb) => cb() });
 
 /** Decoding errors name the payload; anything else (a read error) passes as it is. */
 function asCorrupt(err: unknown, label: string): unknown {

@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { SourceError } from '../../errors';
 import { EnvelopeFormatError, describeReadError } from './errors';
-import { RANGE_CHUNK_BYTES, byPath, type EnvelopeFile, type EnvelopeReader } from './envelopeReader';
+import { OPEN_CHUNK_BYTES, RANGE_CHUNK_BYTES, byPath, discard, type EnvelopeFile, type EnvelopeReader } from './envelopeReader';
 import { SpoolFolder } from './spoolFolder';
 
 /** ZIP general-purpose flag bit 11: names are UTF-8. */
@@ -14,8 +14,6 @@ const UTF8_FLAG = 0x800;
 
 /** Entries at least this large (inflated) are spooled to a temp file while the zip is checked. */
 export const SPOOL_MIN_BYTES = 1024 * 1024;
-/** Default read size of a spooled entry opened whole. */
-const SPOOL_READ_CHUNK = 1024 * 1024;
 
 interface ZipEntryRef extends EnvelopeFile {
   /** Index of the entry in the central directory. */
@@ -69,7 +67,7 @@ export function zipReader(zipPath: string, label: string, options: ZipReaderOpti
     }
   }
 
-  async function openEntry(path: string, chunkBytes = SPOOL_READ_CHUNK): Promise<Readable> {
+  async function openEntry(path: string, chunkBytes = OPEN_CHUNK_BYTES): Promise<Readable> {
     const copy = await spooledHandle(path);
     if (copy) return createReadStream('', { fd: copy.handle, highWaterMark: chunkBytes });
     return inflateEntry(path);
@@ -172,7 +170,7 @@ class SpoolSink extends Writable {
   private handle: FileHandle | undefined;
 
   constructor(readonly path: string) {
-    super({ highWaterMark: SPOOL_READ_CHUNK });
+    super({ highWaterMark: OPEN_CHUNK_BYTES });
   }
 
   override _construct(cb: (err?: Error | null) => void): void {
@@ -270,8 +268,6 @@ class CrcCheck extends Transform {
 }
 
 const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
-
-const discard = () => new Writable({ write: (_chunk, _enc, cb) => cb() });
 
 async function* slice(source: Readable, start: number, end: number): AsyncGenerator<Buffer> {
   let pos = 0;

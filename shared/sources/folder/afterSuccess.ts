@@ -10,17 +10,7 @@ export function completionFor(afterSuccess: string, sourceDir: string): Completi
   if (afterSuccess === 'delete') return deleteFile;
   if (afterSuccess.startsWith('move:')) {
     const dir = resolveFolder(afterSuccess.slice('move:'.length), sourceDir);
-    // The folder is created once per source, not once per file (moveInto re-creates it
-    // if someone removes it meanwhile).
-    let created: Promise<unknown> | undefined;
-    return async (path) => {
-      created ??= mkdir(dir, { recursive: true }).catch((err: unknown) => {
-        created = undefined;
-        throw err;
-      });
-      await created;
-      await moveInto(path, dir, { dirExists: true });
-    };
+    return (path) => moveInto(path, dir).then(() => undefined);
   }
   throw new Error(`unknown afterSuccess "${afterSuccess}"`);
 }
@@ -38,12 +28,22 @@ async function deleteFile(path: string): Promise<void> {
 }
 
 /**
- * Moves a file into `dir` without overwriting anything there; returns its new path.
- * `dirExists`: `dir` was created already (it is created again only if it went missing).
+ * Moves a file into `dir` without overwriting anything there; returns its new path. `dir`
+ * is created only when a move finds it missing (the first move into it, or someone removed
+ * it), not once per file.
  */
-export async function moveInto(path: string, dir: string, opts: { dirExists?: boolean } = {}): Promise<string> {
-  let dirChecked = !opts.dirExists;
-  if (dirChecked) await mkdir(dir, { recursive: true });
+export async function moveInto(path: string, dir: string): Promise<string> {
+  try {
+    return await placeInto(path, dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    // The folder is missing (or the file is: then the next try fails the same way).
+    await mkdir(dir, { recursive: true });
+    return placeInto(path, dir);
+  }
+}
+
+async function placeInto(path: string, dir: string): Promise<string> {
   const { stem, ext } = splitExtension(basename(path));
   for (let n = 0; ; n++) {
     const name = n === 0 ? basename(path) : `${stem}_${n}${ext ? '.' + ext : ''}`;
@@ -56,13 +56,6 @@ export async function moveInto(path: string, dir: string, opts: { dirExists?: bo
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue;
-      if (code === 'ENOENT' && !dirChecked) {
-        // The folder went missing (or the file did: then the next try fails the same way).
-        dirChecked = true;
-        await mkdir(dir, { recursive: true });
-        n--;
-        continue;
-      }
       if (code === 'EPERM' || code === 'EXDEV' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
         // File systems without hard links (SMB, Azure Files): rename after checking.
         const free = await freeName(dir, basename(path));

@@ -11,10 +11,8 @@ import { lengthCheck } from '../../util/lengthCheck';
  * never holds more than the streamed path would.
  */
 export const WHOLE_READ_MAX_BYTES = BLOCK_SIZE;
-/** Largest read from a large file at once. */
+/** Read from a large file at once. */
 const READ_CHUNK_BYTES = 1024 * 1024;
-/** Smallest read buffer of a streamed file. */
-const MIN_READ_CHUNK_BYTES = 64 * 1024;
 
 /** What the folder source knows of a file when it opens it: the size it saw stable. */
 export interface SeenFile {
@@ -60,9 +58,9 @@ export async function readWhole(file: SeenFile): Promise<Buffer> {
 }
 
 /** Streams a large file in bounded chunks; the stream fails at its end if the size differs. */
-export function openStreamed(file: SeenFile): Readable {
+function openStreamed(file: SeenFile): Readable {
   const check = lengthCheck(file.size, (seen) => changed(file, seen));
-  const stream = createReadStream(file.path, { highWaterMark: Math.min(Math.max(file.size, MIN_READ_CHUNK_BYTES), READ_CHUNK_BYTES) });
+  const stream = createReadStream(file.path, { highWaterMark: READ_CHUNK_BYTES });
   stream.on('error', (err) => check.destroy(err));
   // A reader that gives up destroys `check`: close the file too (pipe() would not).
   check.once('close', () => stream.destroy());

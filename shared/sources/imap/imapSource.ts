@@ -1,8 +1,8 @@
 import type { FetchMessageObject, ImapFlow } from 'imapflow';
 import type { LauncherOf } from '../../config/schema';
 import { ItemRejectedError, SourceError, SourceUnavailableError, describeError } from '../../errors';
+import { failedRuns, giveUpUnlessPartlyStaged } from '../../mail/failedRuns';
 import { filteredOut, readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
-import { describeStored, storedDocuments, type StoredDocument } from '../../staging/storedDocuments';
 import { Semaphore } from '../../util/concurrency';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { AckBatcher } from './ackBatch';
@@ -36,11 +36,6 @@ export interface ImapItem extends SourceItem {
 
 type ImapLauncher = LauncherOf<'imap'>;
 
-export interface ImapSourceContext extends SourceContext<ImapLauncher> {
-  /** Opened only to look (`cold-launcher preview`): nothing on the server is changed. */
-  readOnly?: boolean;
-}
-
 /**
  * The IMAP launcher's source: one folder of one mailbox, over ONE connection per run.
  * - scan: SEARCH with the criteria of the afterSuccess action (unseen, unflagged... so
@@ -56,7 +51,7 @@ export interface ImapSourceContext extends SourceContext<ImapLauncher> {
  * Read-only (`ctx.readOnly`): the folder is opened with EXAMINE (no flag can change, not
  * even \Recent), missing folders are not created, nothing is acknowledged or put aside.
  */
-export async function createImapSource(ctx: ImapSourceContext): Promise<Source<ImapItem>> {
+export async function createImapSource(ctx: SourceContext<ImapLauncher>): Promise<Source<ImapItem>> {
   const { launcher } = ctx;
   const readOnly = ctx.readOnly === true;
   const log = ctx.logger.child({ server: launcher.server, folder: launcher.source });
@@ -185,31 +180,20 @@ export async function createImapSource(ctx: ImapSourceContext): Promise<Source<I
 
   /**
    * A message that failed `maxFailures` runs in a row is moved to `failedFolder` (an
-   * ItemRejectedError), unless part of it is already staged: EzGED would then get part of
-   * the mail, so it stays and is tried again every run, with a warning naming that part.
+   * ItemRejectedError), unless part of it is already staged (see giveUpUnlessPartlyStaged);
+   * without `failedFolder`, it is only warned about and tried again.
    */
   async function giveUpOrWarn(item: ImapItem, failure: Failure): Promise<void> {
-    const why = `failed in ${failure.count} runs in a row${failure.lastError ? ` (last: ${failure.lastError})` : ''}`;
     if (!launcher.failedFolder) {
-      log.warn(`"${item.label}" ${why}; set "failedFolder" to move such messages out`, { uid: item.uid });
+      log.warn(`"${item.label}" ${failedRuns(failure)}; set "failedFolder" to move such messages out`, { uid: item.uid });
       return;
     }
-    let stored: StoredDocument[];
     try {
-      stored = ctx.store ? await storedDocuments(ctx.store, launcher.id, item.key) : [];
+      await giveUpUnlessPartlyStaged(ctx.store, launcher.id, item, failure, { log, kept: `not moved to ${launcher.failedFolder}`, fields: { uid: item.uid } });
     } catch (err) {
-      whole.drop(item);
+      whole.drop(item); // given up (or not known): if it was fetched ahead, not kept for nothing
       throw err;
     }
-    if (stored.length === 0) {
-      whole.drop(item);
-      throw new ItemRejectedError(why);
-    }
-    log.warn(
-      `"${item.label}" ${why}, but part of it is already staged (${describeStored(stored)}): not moved to ${launcher.failedFolder}, ` +
-        'so that EzGED does not get part of the mail only; tried again every run',
-      { uid: item.uid, staged: stored.map((d) => d.name) },
-    );
   }
 
   /**

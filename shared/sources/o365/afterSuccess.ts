@@ -13,6 +13,9 @@ interface CompletionContext {
 type CompletionFactory = (ctx: CompletionContext, argument: string, what?: string) => Completion;
 
 const messagePath = (ctx: CompletionContext, id: string) => `${ctx.mailbox}/messages/${encodeURIComponent(id)}`;
+/** Graph's message-move: `destinationId` is a folder id or a well-known folder name. */
+const moveMessage = (ctx: CompletionContext, id: string, destinationId: string) =>
+  unlessGone(ctx.graph.send('POST', `${messagePath(ctx, id)}/move`, { destinationId }));
 
 /** A message that is already gone (moved or deleted by someone) needs nothing more. */
 async function unlessGone(action: Promise<unknown>): Promise<void> {
@@ -31,11 +34,11 @@ async function unlessGone(action: Promise<unknown>): Promise<void> {
  * Deleted Items (microsoft/work-iq#94, microsoftgraph/msgraph-sdk-powershell#3265).
  * `move` takes a well-known folder name as destinationId (message-move reference).
  */
-export const DELETED_ITEMS_FOLDER = 'deleteditems';
+const DELETED_ITEMS_FOLDER = 'deleteditems';
 
 const STRATEGIES = new Map<string, CompletionFactory>([
   ['read', (ctx) => (id) => unlessGone(ctx.graph.send('PATCH', messagePath(ctx, id), { isRead: true }))],
-  ['delete', (ctx) => (id) => unlessGone(ctx.graph.send('POST', `${messagePath(ctx, id)}/move`, { destinationId: DELETED_ITEMS_FOLDER }))],
+  ['delete', (ctx) => (id) => moveMessage(ctx, id, DELETED_ITEMS_FOLDER)],
   [
     'move',
     (ctx, folderPath, what = 'afterSuccess folder') => {
@@ -46,7 +49,7 @@ const STRATEGIES = new Map<string, CompletionFactory>([
           destination = undefined;
           throw err;
         });
-        await unlessGone(ctx.graph.send('POST', `${messagePath(ctx, id)}/move`, { destinationId }));
+        await moveMessage(ctx, id, destinationId);
       };
     },
   ],

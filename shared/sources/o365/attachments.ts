@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { GraphClient } from './graphClient';
+import { readAtMost } from './transport';
 
 export const FILE_ATTACHMENT = '#microsoft.graph.fileAttachment';
 export const ITEM_ATTACHMENT = '#microsoft.graph.itemAttachment';
@@ -71,16 +72,5 @@ export async function listAttachments(graph: GraphClient, msgPath: string): Prom
  * SMALL_READ_LIMIT (then it is streamed when staged).
  */
 export async function readSmallContent(open: () => Promise<Readable>): Promise<Buffer | undefined> {
-  const stream = await open();
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > SMALL_READ_LIMIT) {
-      stream.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, length);
+  return readAtMost(await open(), SMALL_READ_LIMIT);
 }

@@ -105,12 +105,9 @@ export async function messageDocuments(
   if (filtered.length > 0) log.debug(`attachments not matching the file-name filter: ${filtered.join(', ')}`);
 
   const eml = (): Entry => ({ name: nameFromSubject(message.subject ?? undefined, 'eml'), contentType: 'message/rfc822', open: () => graph.getStream(`${msgPath}/$value`) });
-  let emlAdded = false;
-  if (entries.length === 0) {
-    if (launcher.withoutAttachments === 'eml') {
-      entries.push(eml());
-      emlAdded = true;
-    } else if (launcher.withoutAttachments === 'body') {
+  const emlOnly = entries.length === 0 && launcher.withoutAttachments === 'eml';
+  if (entries.length === 0 && !emlOnly) {
+    if (launcher.withoutAttachments === 'body') {
       // An empty body has nothing to file, as for IMAP and POP3; with wholeMessage the .eml still does.
       const body = await bodyDocument(graph, msgPath, message.subject);
       if (body) entries.push(body);
@@ -125,7 +122,7 @@ export async function messageDocuments(
       throw new NothingToFileError(`nothing to file: ${why.join('; ') || 'no attachment'} (withoutAttachments is "skip")`);
     }
   }
-  if (launcher.wholeMessage && !emlAdded) entries.push(eml());
+  if (emlOnly || launcher.wholeMessage) entries.push(eml());
   const names = uniqueNames(entries.map((e) => e.name));
   return entries.map((e, i) => ({ name: names[i]!, contentType: e.contentType, open: e.open }));
 }
@@ -137,9 +134,9 @@ function mediaType(contentType: string | null | undefined): string {
 
 async function bodyDocument(graph: GraphClient, msgPath: string, subject: string | null | undefined): Promise<Entry | undefined> {
   const { body } = await graph.getJson<{ body?: { contentType?: string; content?: string } }>(`${msgPath}?$select=body`);
-  const html = (body?.contentType ?? '').toLowerCase() === 'html';
-  const content = Buffer.from(body?.content ?? '', 'utf8');
-  if (content.toString('utf8').trim() === '') return undefined;
+  if (!body?.content?.trim()) return undefined;
+  const html = (body.contentType ?? '').toLowerCase() === 'html';
+  const content = Buffer.from(body.content, 'utf8');
   return {
     name: nameFromSubject(subject ?? undefined, html ? 'html' : 'txt'),
     contentType: html ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',

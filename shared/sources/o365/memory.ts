@@ -1,5 +1,6 @@
 import { forgetOlderThan, keepNewest } from '../../util/boundedMemory';
 import { sha256Hex } from '../../util/hash';
+import type { Rejection } from '../imap/memory';
 
 /**
  * What the O365 source remembers between runs besides its delta cursor (in the launcher
@@ -21,11 +22,6 @@ const MEMORY_KEY_LENGTH = 20;
 /** Longest reason kept for a message put aside. */
 const MAX_REASON_LENGTH = 300;
 const DAY_MS = 86_400_000;
-
-export interface Rejection {
-  at: string;
-  reason: string;
-}
 
 export interface O365Memory {
   /** Memory key → ISO time the message was acknowledged, or last seen again since. */

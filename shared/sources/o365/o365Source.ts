@@ -121,7 +121,8 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
       } catch (err) {
         if (err instanceof GraphRequestError && err.status === 410 && !restarted) {
           // The sync state expired: synchronise the folder fully again. Messages taken
-          // before are recognised by their immutable id in the ledger: none is staged twice.
+          // before are recognised by their immutable id (memory.ts, `pending`, the pipeline's
+          // in-flight record): none is staged twice.
           log.warn(`Graph asks for a full resynchronisation of ${where} (HTTP 410${err.graphCode ? ' ' + err.graphCode : ''}): starting over`);
           restarted = true;
           state.fullSync = true;
@@ -224,8 +225,6 @@ export async function createO365Source(ctx: SourceContext<O365Launcher>, deps: P
 function skipReason(m: MessageSummary, launcher: O365Launcher, fullSync: boolean): string | undefined {
   if (m.isDraft) return 'draft';
   if (fullSync && launcher.initialSync === 'unread' && m.isRead) return 'already read when the folder was synchronised (initialSync "unread")';
-  // Never "no attachment" from hasAttachments (inline attachments are not counted in it):
-  // documents.ts lists the attachments, and a message with nothing to file is put aside.
   return undefined;
 }
 

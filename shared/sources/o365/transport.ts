@@ -1,6 +1,7 @@
 import { readCa } from '../../util/readCa';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { SourceError } from '../../errors';
 
 /** TLS settings of a launcher (`tls` block): a private CA to trust, verification on by default. */
@@ -43,15 +44,22 @@ export function createTransport(tls: TlsSettings, timeoutMs: number): Transport 
 
 /** Reads a whole (small) response body. */
 export async function readBody(res: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const body = await readAtMost(res, limit);
+  if (body === undefined) throw new SourceError('RESPONSE_TOO_LARGE', `answer larger than ${limit} bytes where a small JSON was expected`);
+  return body;
+}
+
+/** A stream's whole content, or undefined (the stream destroyed) once it passes `limit` bytes. */
+export async function readAtMost(stream: Readable, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      res.destroy();
-      throw new SourceError('RESPONSE_TOO_LARGE', `answer larger than ${limit} bytes where a small JSON was expected`);
+      stream.destroy();
+      return undefined;
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(chunks, size);
 }

@@ -1,12 +1,12 @@
 import type { LauncherOf } from '../../config/schema';
 import { ItemRejectedError, SourceError, describeError } from '../../errors';
+import { giveUpUnlessPartlyStaged } from '../../mail/failedRuns';
 import { filteredOut, readMailDocuments, type MailDocuments } from '../../mail/mailDocuments';
-import { describeStored, storedDocuments } from '../../staging/storedDocuments';
 import type { Candidate, Source, SourceContext, SourceDocument, SourceItem } from '../types';
 import { pop3ActionFor } from './afterSuccess';
 import { connectPop3 } from './connect';
 import { listMailbox, type MailboxEntry } from './listing';
-import { MAX_REASON_LENGTH, forgetGone, pop3Memory, recordFailure, type Failure } from './memory';
+import { MAX_REASON_LENGTH, forgetGone, pop3Memory, recordFailure } from './memory';
 import { Pop3ServerError } from './pop3Connection';
 
 /** One POP3 connection per run (a maildrop allows one session): one message at a time. */
@@ -22,11 +22,6 @@ export interface Pop3Item extends SourceItem {
 
 type Pop3Launcher = LauncherOf<'pop3'>;
 
-export interface Pop3SourceContext extends SourceContext<Pop3Launcher> {
-  /** Opened only to look (`cold-launcher preview`): nothing on the server is changed. */
-  readOnly?: boolean;
-}
-
 /**
  * The POP3 launcher's source: the maildrop of one account, over ONE connection per run.
  * - scan: UIDL + LIST, oldest first; messages already filed (see memory.ts) are skipped,
@@ -40,7 +35,7 @@ export interface Pop3SourceContext extends SourceContext<Pop3Launcher> {
  * ends with RSET and no QUIT (see `close`).
  * Item key: `<user>@<server>:<UIDL>`.
  */
-export async function createPop3Source(ctx: Pop3SourceContext): Promise<Source<Pop3Item>> {
+export async function createPop3Source(ctx: SourceContext<Pop3Launcher>): Promise<Source<Pop3Item>> {
   const { launcher } = ctx;
   const readOnly = ctx.readOnly === true;
   const account = `${launcher.user}@${launcher.server}`;
@@ -103,7 +98,10 @@ export async function createPop3Source(ctx: Pop3SourceContext): Promise<Source<P
     await releaseOthers(item.key);
     if (conn.closed) throw new SourceError('POP3_CLOSED', `the connection to ${launcher.server} was lost earlier in this run: "${item.label}" is left for the next run`);
     const failure = memory.failures[item.uidl];
-    if (failure && failure.count >= launcher.maxFailures) await giveUpOrWarn(item, failure);
+    if (failure && failure.count >= launcher.maxFailures) {
+      // Set aside (an ItemRejectedError), unless part of it is already staged.
+      await giveUpUnlessPartlyStaged(ctx.store, launcher.id, item, failure, { log, kept: 'not set aside', fields: { uidl: item.uidl } });
+    }
     let mail: MailDocuments;
     try {
       mail = await readMailDocuments(await conn.body(`RETR ${item.number}`), launcher);
@@ -131,22 +129,6 @@ export async function createPop3Source(ctx: Pop3SourceContext): Promise<Source<P
         return stream;
       },
     }));
-  }
-
-  /**
-   * A message that failed `maxFailures` runs in a row is set aside (an ItemRejectedError),
-   * unless part of it is already staged: EzGED would then get part of the mail, so it stays
-   * and is tried again every run, with a warning naming that part.
-   */
-  async function giveUpOrWarn(item: Pop3Item, failure: Failure): Promise<void> {
-    const why = `failed in ${failure.count} runs in a row${failure.lastError ? ` (last: ${failure.lastError})` : ''}`;
-    const stored = ctx.store ? await storedDocuments(ctx.store, launcher.id, item.key) : [];
-    if (stored.length === 0) throw new ItemRejectedError(why);
-    log.warn(
-      `"${item.label}" ${why}, but part of it is already staged (${describeStored(stored)}): not set aside, ` +
-        'so that EzGED does not get part of the mail only; tried again every run',
-      { uidl: item.uidl, staged: stored.map((d) => d.name) },
-    );
   }
 
   async function releaseOthers(keep?: string): Promise<void> {

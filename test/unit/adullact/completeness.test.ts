@@ -99,8 +99,7 @@ test('requireEndMarker: a folder without its marker is never taken on delaySecon
   await B.writeEnvelope(root, 'sans marqueur', { 'a.pdf': B.fakePdf('a') }, { name: 'metadata.json', content: B.metadataJson({ titre: 'x' }, { fichier: ['a.pdf'] }) }, { marker: false });
   await B.actesJsonEnvelope(root, 'avec marqueur');
   await writeFile(join(root, 'env.zip'), B.zipOf({ 'a.pdf': B.fakePdf('a'), 'metadata.json': B.metadataJson({ acte_nature: '1' }, { arrete: ['a.pdf'] }) }));
-  // the definition schema (shared/config/schema.ts) does not declare the option yet: set on the parsed launcher
-  const l = { ...launcher(root, { delaySeconds: 0 }), requireEndMarker: true } as LauncherOf<'adullact'>;
+  const l = launcher(root, { delaySeconds: 0, requireEndMarker: true });
   const later = await scan(l, new Date(Date.now() + 3_600_000));
   assert.deepEqual(later.ready.map((i) => i.label).sort(), ['avec marqueur', 'env.zip']);
   assert.match(later.reasons['sans marqueur'], /^waiting: no end marker fichier_termine\.txt yet \(requireEndMarker/);

@@ -14,8 +14,8 @@ import { stripPayloads } from '../../../shared/sources/adullact/skeleton';
 import { verifyPayloads } from '../../../shared/sources/adullact/verifyPayloads';
 import { silentLogger } from '../../../shared/util/log';
 import * as B from '../../fixtures/adullact/builders';
+import { pesWithBrokenPj } from '../../fixtures/adullact/faults';
 import { listFiles, tempDir } from '../../helpers/folders';
-import { pesWithBrokenPj } from './faults';
 
 const spec = (name: string): EnvelopeSpec => ({ name, kind: 'folder', endMarker: 'fichier_termine.txt', metadataStem: 'metadata' });
 const heliosMetadata = { name: 'metadata.json', content: B.metadataJson({ id_coll: '21490001', cod_bud: '01' }, { fichier_pes: ['PES.xml'] }) };

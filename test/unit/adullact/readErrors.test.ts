@@ -14,8 +14,8 @@ import { isZipFormatError, zipReader } from '../../../shared/sources/adullact/zi
 import type { Candidate } from '../../../shared/sources/types';
 import { createLogger } from '../../../shared/util/log';
 import * as B from '../../fixtures/adullact/builders';
+import { failingOpen, systemError, zipWith } from '../../fixtures/adullact/faults';
 import { listFiles, tempDir } from '../../helpers/folders';
-import { failingOpen, systemError, zipWith } from './faults';
 
 const zipSpec = (name: string): EnvelopeSpec => ({ name, kind: 'zip', endMarker: 'fichier_termine.txt', metadataStem: 'metadata' });
 const drain = async (s: NodeJS.ReadableStream) => {
@@ -30,7 +30,7 @@ function launcher(source: string): LauncherOf<'adullact'> {
   return parseConfig(text, {}).launchers[0] as LauncherOf<'adullact'>;
 }
 
-async function scan(root: string, now: Date, options: Partial<AdullactSourceOptions> = {}) {
+async function scan(root: string, now: Date, options: AdullactSourceOptions = {}) {
   const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
   const logger = createLogger((level, msg, fields) => lines.push({ level, msg, fields })).child({ launcherId: 'adu' });
   const src = await createAdullactSource({ launcher: launcher(root), state: {}, logger, now: () => now }, options);

@@ -20,10 +20,10 @@ import { SPOOL_MIN_BYTES, zipReader } from '../../../shared/sources/adullact/zip
 import type { SourceDocument } from '../../../shared/sources/types';
 import { silentLogger } from '../../../shared/util/log';
 import * as B from '../../fixtures/adullact/builders';
+import { pesWithBrokenPj, zipWith } from '../../fixtures/adullact/faults';
+import { countInflations, writeLargeZip } from '../../fixtures/adullact/largeZip';
 import { listFiles, tempDir } from '../../helpers/folders';
 import { withMemoryPeak } from '../../helpers/memoryPeak';
-import { pesWithBrokenPj, zipWith } from './faults';
-import { countInflations, writeLargeZip } from './largeZip';
 
 const zipSpec = (name: string): EnvelopeSpec => ({ name, kind: 'zip', endMarker: 'fichier_termine.txt', metadataStem: 'metadata' });
 const heliosMeta = B.metadataJson({ id_coll: '21490001', cod_bud: '01' }, { fichier_pes: ['PES.xml'] });
@@ -321,8 +321,6 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<voi
   }
   assert.fail(`timed out: ${what}`);
 }
-
-
 
 test('two entries of one path: the document is the first one, spooled or not (its bytes never depend on the spool)', async () => {
   const dir = await tempDir('cold-dup-zip-');

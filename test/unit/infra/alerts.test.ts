@@ -30,15 +30,14 @@ function alerts() {
 
 /** The KQL of a rule: its criteria's query, followed to the variable that holds it. */
 function queryOf(rule: Node): string {
-  const condition = properties(rule).get('criteria')!;
-  const first = objectEntries(condition).get('allOf')!.namedChildren[0]!;
-  const query = objectEntries(first).get('query')!;
+  const query = conditionOf(rule).get('query')!;
   const value = query.type === 'identifier' ? loadBicep(ALERTS_BICEP).variables.get(query.text)! : query;
   const text = literalString(value);
   assert.ok(text, `the query of ${symbolOf(rule)} is not a plain string`);
   return text;
 }
 
+/** The first (only) condition of a rule's criteria. */
 function conditionOf(rule: Node): Map<string, Node> {
   return objectEntries(objectEntries(properties(rule).get('criteria')!).get('allOf')!.namedChildren[0]!);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { test } from 'node:test';
 import { launcherSchema } from '../../../shared/config/schema';
 import { ItemRejectedError } from '../../../shared/errors';
@@ -46,11 +47,6 @@ const file = (id: string, name: string | null, content: Buffer, extra: Partial<A
 const item = (id: string, name: string, type: string) => ({ '@odata.type': ITEM, id, name, contentType: null, size: 3000, isInline: false, item: { '@odata.type': type, id: '' } });
 const docsOf = async (graph: StubGraph, l = launcher(), subject = 'Dossier') =>
   messageDocuments(graph as unknown as GraphClient, l, '/users/ged%40contoso.fr', { id: 'M1', subject }, silentLogger);
-const text = async (r: Readable) => {
-  const chunks: Buffer[] = [];
-  for await (const c of r) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks).toString();
-};
 
 test('names follow the shared mail rules: duplicates scan_2, unnamed from the type, extension from the type, empty left out', async () => {
   const graph = new StubGraph([
@@ -118,4 +114,14 @@ test('small attachments are read while listing (emptiness known), large ones onl
   assert.equal(graph.streamed.length, 1, 'and not read twice');
   assert.equal(await text(await docs[1]!.open()), '%PDF big');
   assert.equal(graph.streamed.length, 2);
+});
+
+test('an attachment announced small that turns out large is not held: it is streamed again when staged', async () => {
+  const large = Buffer.alloc(100 * 1024, 'x');
+  const graph = new StubGraph([{ ...file('l', 'annexe.pdf', large), size: PROPERTIES }]);
+  const docs = await docsOf(graph);
+  assert.deepEqual(docs.map((d) => d.name), ['annexe.pdf']);
+  assert.equal(graph.streamed.length, 1, 'read while listing, given up past the small-read limit');
+  assert.equal((await text(await docs[0]!.open())).length, large.length);
+  assert.equal(graph.streamed.length, 2, 'streamed from $value when staged');
 });
