@@ -15,6 +15,7 @@ import { createImapSource, type ImapItem } from '../../shared/sources/imap/imapS
 import { WHOLE_FETCH_MAX_BYTES } from '../../shared/sources/imap/wholeFetch';
 import { createLogger, silentLogger, type Logger } from '../../shared/util/log';
 import { buildCorpus, message, multipart, text, attachment, PDF } from '../fixtures/mail/corpus';
+import { signedMail, simpleMail, twoPdfMail } from '../fixtures/mail/testMails';
 import { fakePdf } from '../helpers/mailMessages';
 import { useAzurite, uniqueName } from '../helpers/azurite';
 import { appendMessages, dovecotGate, folderContents, imapLauncherOn, testImapClient, useDovecot, type RunningDovecot } from '../helpers/dovecot';
@@ -59,22 +60,6 @@ async function stagedByMessage(store: BlobStore): Promise<Map<string, string[]>>
 
 const counts = (r: LaunchReport) => ({ found: r.found, staged: r.staged, acknowledged: r.acknowledged, putAside: r.putAside, alreadyStaged: r.alreadyStaged, failed: r.failed, error: r.error });
 const mid = (name: string, tag: string) => `<${name}.${tag}@example.org>`;
-
-function simpleMail(id: string, file = 'doc.pdf'): string {
-  return message(id, `Mail ${id}`, multipart('mixed', [text('x'), attachment('application/pdf', `filename="${file}"`, PDF)]));
-}
-
-/** A mail of two documents, a.pdf and b.pdf, and no text. */
-function twoPdfMail(id: string): string {
-  return message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]));
-}
-
-const SIGNATURE = Buffer.from('3082 signature', 'latin1');
-/** A signed mail as Outlook and Thunderbird send it: the content (with `files`), then smime.p7s. */
-function signedMail(id: string, files: [type: string, name: string, data: Buffer][]): string {
-  const attached = files.map(([type, name, data]) => attachment(type, `filename="${name}"`, data));
-  return message(id, `Signé ${id}`, multipart('signed', [multipart('mixed', [text('x'), ...attached]), attachment('application/pkcs7-signature', 'filename="smime.p7s"', SIGNATURE)]));
-}
 
 function capture(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];

@@ -13,7 +13,8 @@ import type { Pop3Memory } from '../../shared/sources/pop3/memory';
 import { createPop3Source } from '../../shared/sources/pop3/pop3Source';
 import type { Candidate } from '../../shared/sources/types';
 import { createLogger, silentLogger, type Logger } from '../../shared/util/log';
-import { attachment, buildCorpus, message, multipart, PDF, text } from '../fixtures/mail/corpus';
+import { attachment, buildCorpus, message, multipart, PDF } from '../fixtures/mail/corpus';
+import { signedMail, simpleMail, twoPdfMail } from '../fixtures/mail/testMails';
 import { uniqueName, useAzurite } from '../helpers/azurite';
 import { appendMessages, dovecotGate, folderContents, imapLauncherOn, useDovecot, type RunningDovecot } from '../helpers/dovecot';
 import { deliverAll, emptyInbox, namesByMessage, stagedDocuments, startPop3Proxy, type Pop3Proxy } from '../helpers/pop3';
@@ -54,22 +55,6 @@ const counts = (r: LaunchReport) => ({
   skipped: r.skipped, waiting: r.waiting, failed: r.failed, error: r.error,
 });
 const ok = (over: Partial<ReturnType<typeof counts>>) => ({ found: 0, staged: 0, acknowledged: 0, alreadyStaged: 0, putAside: 0, skipped: 0, waiting: 0, failed: 0, error: undefined, ...over });
-
-function simpleMail(id: string, file = 'doc.pdf'): string {
-  return message(id, `Mail ${id}`, multipart('mixed', [text('x'), attachment('application/pdf', `filename="${file}"`, PDF)]));
-}
-
-/** A mail of two documents, a.pdf and b.pdf, and no text. */
-function twoPdfMail(id: string): string {
-  return message(id, 'Deux pièces', multipart('mixed', [attachment('application/pdf', 'filename="a.pdf"', PDF), attachment('application/pdf', 'filename="b.pdf"', PDF)]));
-}
-
-const SIGNATURE = Buffer.from('3082 signature', 'latin1');
-/** A signed mail as Outlook and Thunderbird send it: the content (with `files`), then smime.p7s. */
-function signedMail(id: string, files: [type: string, name: string, data: Buffer][]): string {
-  const attached = files.map(([type, name, data]) => attachment(type, `filename="${name}"`, data));
-  return message(id, `Signé ${id}`, multipart('signed', [multipart('mixed', [text('x'), ...attached]), attachment('application/pkcs7-signature', 'filename="smime.p7s"', SIGNATURE)]));
-}
 
 function capture(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
